@@ -1,0 +1,42 @@
+// swift-tools-version:6.0
+// TripletKit: command-line tools for deep metric learning with the triplet loss on
+// MNIST-style images. The package depends on no Swift package outside the toolchain;
+// C libraries come from Debian through the system-library targets below.
+import PackageDescription
+
+let package = Package(
+    name: "TripletKit",
+    products: [
+        .library(name: "TripletKit", targets: ["TripletKit"]),
+        .executable(name: "mnist-prep", targets: ["mnist-prep"]),
+        .executable(name: "triplet-sample", targets: ["triplet-sample"]),
+        .executable(name: "triplet-train", targets: ["triplet-train"]),
+        .executable(name: "triplet-plot", targets: ["triplet-plot"]),
+    ],
+    targets: [
+        // OpenBLAS's cblas interface, used for every GEMM.
+        .systemLibrary(
+            name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]),
+        // libpng's simplified API, which needs no setjmp.
+        .systemLibrary(
+            name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng",
+            providers: [.apt(["libpng-dev"])]),
+        // zlib, for gzip-compressed IDX files and CRC-32 section checksums.
+        .systemLibrary(
+            name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]),
+
+        .target(name: "TripletKit", dependencies: ["CBLAS", "CPNG", "CZlib"]),
+
+        .executableTarget(name: "mnist-prep", dependencies: ["TripletKit"]),
+        .executableTarget(name: "triplet-sample", dependencies: ["TripletKit"]),
+        .executableTarget(name: "triplet-train", dependencies: ["TripletKit"]),
+        .executableTarget(name: "triplet-plot", dependencies: ["TripletKit"]),
+
+        .testTarget(
+            name: "TripletKitTests",
+            dependencies: ["TripletKit"],
+            resources: [.copy("Golden")]),
+    ]
+)

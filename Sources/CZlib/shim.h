@@ -1,0 +1,2 @@
+// zlib: gzip inflation and CRC-32.
+#include <zlib.h>

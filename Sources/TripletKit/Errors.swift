@@ -1,0 +1,19 @@
+// The error type that the library throws for bad input and failed I/O. Each message
+// names the file (and entry or field where there is one), the expected and the found
+// value; the hint says what to do next.
+
+/// A failure the user can act on: bad input, a missing file, a failed write.
+public struct TripletKitError: Error, CustomStringConvertible, Equatable {
+    public var message: String
+    public var hint: String?
+
+    public init(_ message: String, hint: String? = nil) {
+        self.message = message
+        self.hint = hint
+    }
+
+    public var description: String {
+        guard let hint else { return message }
+        return "\(message)\nHint: \(hint)"
+    }
+}
