@@ -1,0 +1,158 @@
+// 2-D convolution as im2col followed by one GEMM over the whole batch.
+//
+// Letters: N batch, C input channels, K output channels, H×W input, P×Q output,
+// R×S kernel. Input (C, N, H, W), output (K, N, P, Q), weight (K, C, R, S) as in
+// PyTorch, bias (K). Scratch holds the column matrix (C·R·S, N·P·Q), which forward
+// fills and backward reuses for the input gradient.
+
+public struct Conv2D: Layer {
+    public let name: String
+    public let inputShape: TensorShape
+    public let outputChannels: Int
+    public let kernelSize: Int
+    public let stride: Int
+    public let padding: Int
+
+    public init(name: String, input: TensorShape, outputChannels: Int, kernelSize: Int,
+                stride: Int = 1, padding: Int = 0) {
+        precondition(input.height + 2 * padding >= kernelSize && input.width + 2 * padding >= kernelSize,
+                     "\(name): kernel \(kernelSize) larger than padded input \(input)")
+        self.name = name
+        self.inputShape = input
+        self.outputChannels = outputChannels
+        self.kernelSize = kernelSize
+        self.stride = stride
+        self.padding = padding
+    }
+
+    public var outputShape: TensorShape {
+        TensorShape(channels: outputChannels,
+                    height: (inputShape.height + 2 * padding - kernelSize) / stride + 1,
+                    width: (inputShape.width + 2 * padding - kernelSize) / stride + 1)
+    }
+
+    /// Rows of the column matrix: C·R·S.
+    var patchSize: Int { inputShape.channels * kernelSize * kernelSize }
+
+    public var parameterSpecs: [ParameterSpec] {
+        [ParameterSpec(name: "\(name).weight", shape: [outputChannels, inputShape.channels, kernelSize, kernelSize],
+                       initialization: .heNormal(fanIn: patchSize)),
+         ParameterSpec(name: "\(name).bias", shape: [outputChannels], initialization: .zeros)]
+    }
+
+    public func scratchSize(batch: Int) -> Int {
+        patchSize * batch * outputShape.height * outputShape.width
+    }
+
+    public func forward(_ b: LayerBuffers) {
+        let columns = b.batch * outputShape.height * outputShape.width
+        let weight = b.parameters
+        let bias = b.parameters + outputChannels * patchSize
+
+        im2col(b.input, batch: b.batch, into: b.scratch)
+
+        // output (K, N·P·Q) = weight (K, C·R·S) × columns (C·R·S, N·P·Q)
+        b.backend.gemm(transposeA: false, transposeB: false, m: outputChannels, n: columns, k: patchSize,
+                       alpha: 1, a: weight, lda: patchSize, b: b.scratch, ldb: columns,
+                       beta: 0, c: b.output, ldc: columns)
+        for k in 0..<outputChannels {
+            let row = b.output + k * columns
+            let value = bias[k]
+            for j in 0..<columns { row[j] += value }
+        }
+    }
+
+    public func backward(_ b: LayerBuffers) {
+        let columns = b.batch * outputShape.height * outputShape.width
+        let weightGradient = b.parameterGradients
+        let biasGradient = b.parameterGradients + outputChannels * patchSize
+
+        // dWeight (K, C·R·S) += dOutput (K, N·P·Q) × columnsᵀ
+        b.backend.gemm(transposeA: false, transposeB: true, m: outputChannels, n: patchSize, k: columns,
+                       alpha: 1, a: b.outputGradient, lda: columns, b: b.scratch, ldb: columns,
+                       beta: 1, c: weightGradient, ldc: patchSize)
+        for k in 0..<outputChannels {
+            let row = b.outputGradient + k * columns
+            var sum: Float = 0
+            for j in 0..<columns { sum += row[j] }
+            biasGradient[k] += sum
+        }
+
+        guard let inputGradient = b.inputGradient else { return }
+
+        // dColumns (C·R·S, N·P·Q) = weightᵀ × dOutput, written over the columns that
+        // the weight gradient no longer needs, then scattered back onto the input.
+        b.backend.gemm(transposeA: true, transposeB: false, m: patchSize, n: columns, k: outputChannels,
+                       alpha: 1, a: b.parameters, lda: patchSize, b: b.outputGradient, ldb: columns,
+                       beta: 0, c: b.scratch, ldc: columns)
+        col2im(b.scratch, batch: b.batch, into: inputGradient)
+    }
+
+    // MARK: - Column matrix
+
+    /// Copies every R×S patch of `input` (C, N, H, W) into a column of `columns`
+    /// (C·R·S, N·P·Q); positions in the zero padding read as 0.
+    func im2col(_ input: UnsafePointer<Float>, batch: Int, into columns: UnsafeMutablePointer<Float>) {
+        let (height, width) = (inputShape.height, inputShape.width)
+        let (outHeight, outWidth) = (outputShape.height, outputShape.width)
+        let plane = height * width
+        var row = columns
+        for c in 0..<inputShape.channels {
+            for r in 0..<kernelSize {
+                for s in 0..<kernelSize {
+                    for n in 0..<batch {
+                        let image = input + (c * batch + n) * plane
+                        for p in 0..<outHeight {
+                            let y = p * stride + r - padding
+                            let destination = row + (n * outHeight + p) * outWidth
+                            guard y >= 0 && y < height else {
+                                destination.update(repeating: 0, count: outWidth)
+                                continue
+                            }
+                            let source = image + y * width
+                            if stride == 1 && padding == 0 {
+                                destination.update(from: source + s, count: outWidth)
+                            } else {
+                                for q in 0..<outWidth {
+                                    let x = q * stride + s - padding
+                                    destination[q] = (x >= 0 && x < width) ? source[x] : 0
+                                }
+                            }
+                        }
+                    }
+                    row += batch * outHeight * outWidth
+                }
+            }
+        }
+    }
+
+    /// The adjoint of `im2col`: adds every column entry back onto the input position it
+    /// was copied from. Overwrites `inputGradient` (C, N, H, W).
+    func col2im(_ columns: UnsafePointer<Float>, batch: Int, into inputGradient: UnsafeMutablePointer<Float>) {
+        let (height, width) = (inputShape.height, inputShape.width)
+        let (outHeight, outWidth) = (outputShape.height, outputShape.width)
+        let plane = height * width
+        inputGradient.update(repeating: 0, count: inputShape.channels * batch * plane)
+        var row = columns
+        for c in 0..<inputShape.channels {
+            for r in 0..<kernelSize {
+                for s in 0..<kernelSize {
+                    for n in 0..<batch {
+                        let image = inputGradient + (c * batch + n) * plane
+                        for p in 0..<outHeight {
+                            let y = p * stride + r - padding
+                            guard y >= 0 && y < height else { continue }
+                            let source = row + (n * outHeight + p) * outWidth
+                            let destination = image + y * width
+                            for q in 0..<outWidth {
+                                let x = q * stride + s - padding
+                                if x >= 0 && x < width { destination[x] += source[q] }
+                            }
+                        }
+                    }
+                    row += batch * outHeight * outWidth
+                }
+            }
+        }
+    }
+}

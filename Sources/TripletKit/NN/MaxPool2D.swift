@@ -1,0 +1,69 @@
+// Max pooling over non-overlapping size×size windows (stride = size, no padding; a
+// remainder row or column is dropped, as PyTorch does by default).
+//
+// Letters: C channels, N batch, H×W input, P×Q output. Input (C, N, H, W), output
+// (C, N, P, Q); each (c, n) plane is pooled on its own.
+
+public struct MaxPool2D: Layer {
+    public let name: String
+    public let inputShape: TensorShape
+    public let size: Int
+
+    public init(name: String, input: TensorShape, size: Int = 2) {
+        precondition(input.height >= size && input.width >= size, "\(name): input \(input) smaller than the window")
+        self.name = name
+        self.inputShape = input
+        self.size = size
+    }
+
+    public var outputShape: TensorShape {
+        TensorShape(channels: inputShape.channels, height: inputShape.height / size, width: inputShape.width / size)
+    }
+
+    public func forward(_ b: LayerBuffers) {
+        let (height, width) = (inputShape.height, inputShape.width)
+        let (outHeight, outWidth) = (outputShape.height, outputShape.width)
+        for plane in 0..<(inputShape.channels * b.batch) {
+            let input = b.input + plane * height * width
+            let output = b.output + plane * outHeight * outWidth
+            for p in 0..<outHeight {
+                for q in 0..<outWidth {
+                    var best = -Float.infinity
+                    for r in 0..<size {
+                        let row = input + (p * size + r) * width + q * size
+                        for s in 0..<size { best = max(best, row[s]) }
+                    }
+                    output[p * outWidth + q] = best
+                }
+            }
+        }
+    }
+
+    /// Routes each output gradient to the first input position, in row-major order,
+    /// that holds the window's maximum; the position is found again from the input and
+    /// output rather than stored during forward.
+    public func backward(_ b: LayerBuffers) {
+        guard let inputGradient = b.inputGradient else { return }
+        let (height, width) = (inputShape.height, inputShape.width)
+        let (outHeight, outWidth) = (outputShape.height, outputShape.width)
+        inputGradient.update(repeating: 0, count: b.batch * inputShape.elementCount)
+        for plane in 0..<(inputShape.channels * b.batch) {
+            let input = b.input + plane * height * width
+            let gradient = inputGradient + plane * height * width
+            let output = b.output + plane * outHeight * outWidth
+            let outputGradient = b.outputGradient + plane * outHeight * outWidth
+            for p in 0..<outHeight {
+                for q in 0..<outWidth {
+                    let best = output[p * outWidth + q]
+                    search: for r in 0..<size {
+                        let offset = (p * size + r) * width + q * size
+                        for s in 0..<size where input[offset + s] == best {
+                            gradient[offset + s] += outputGradient[p * outWidth + q]
+                            break search
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
