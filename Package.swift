@@ -12,6 +12,7 @@ let package = Package(
         .executable(name: "triplet-sample", targets: ["triplet-sample"]),
         .executable(name: "triplet-train", targets: ["triplet-train"]),
         .executable(name: "triplet-plot", targets: ["triplet-plot"]),
+        .executable(name: "triplet-bench", targets: ["triplet-bench"]),
     ],
     targets: [
         // OpenBLAS's cblas interface, used for every GEMM.
@@ -33,6 +34,7 @@ let package = Package(
         .executableTarget(name: "triplet-sample", dependencies: ["TripletKit"]),
         .executableTarget(name: "triplet-train", dependencies: ["TripletKit"]),
         .executableTarget(name: "triplet-plot", dependencies: ["TripletKit"]),
+        .executableTarget(name: "triplet-bench", dependencies: ["TripletKit"]),
 
         .testTarget(
             name: "TripletKitTests",

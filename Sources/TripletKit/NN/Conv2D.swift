@@ -56,9 +56,7 @@ public struct Conv2D: Layer {
                        alpha: 1, a: weight, lda: patchSize, b: b.scratch, ldb: columns,
                        beta: 0, c: b.output, ldc: columns)
         for k in 0..<outputChannels {
-            let row = b.output + k * columns
-            let value = bias[k]
-            for j in 0..<columns { row[j] += value }
+            addScalar(bias[k], to: b.output + k * columns, count: columns)
         }
     }
 
@@ -72,10 +70,7 @@ public struct Conv2D: Layer {
                        alpha: 1, a: b.outputGradient, lda: columns, b: b.scratch, ldb: columns,
                        beta: 1, c: weightGradient, ldc: patchSize)
         for k in 0..<outputChannels {
-            let row = b.outputGradient + k * columns
-            var sum: Float = 0
-            for j in 0..<columns { sum += row[j] }
-            biasGradient[k] += sum
+            biasGradient[k] += laneSum(b.outputGradient + k * columns, count: columns)
         }
 
         guard let inputGradient = b.inputGradient else { return }
@@ -144,6 +139,10 @@ public struct Conv2D: Layer {
                             guard y >= 0 && y < height else { continue }
                             let source = row + (n * outHeight + p) * outWidth
                             let destination = image + y * width
+                            if stride == 1 && padding == 0 {
+                                addVector(source, to: destination + s, count: outWidth)
+                                continue
+                            }
                             for q in 0..<outWidth {
                                 let x = q * stride + s - padding
                                 if x >= 0 && x < width { destination[x] += source[q] }

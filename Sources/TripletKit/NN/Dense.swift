@@ -31,8 +31,7 @@ public struct Dense: Layer {
                        alpha: 1, a: b.input, lda: inputFeatures, b: b.parameters, ldb: inputFeatures,
                        beta: 0, c: b.output, ldc: outputFeatures)
         for n in 0..<b.batch {
-            let row = b.output + n * outputFeatures
-            for o in 0..<outputFeatures { row[o] += bias[o] }
+            addVector(bias, to: b.output + n * outputFeatures, count: outputFeatures)
         }
     }
 
@@ -44,8 +43,7 @@ public struct Dense: Layer {
                        alpha: 1, a: b.outputGradient, lda: outputFeatures, b: b.input, ldb: inputFeatures,
                        beta: 1, c: b.parameterGradients, ldc: inputFeatures)
         for n in 0..<b.batch {
-            let row = b.outputGradient + n * outputFeatures
-            for o in 0..<outputFeatures { biasGradient[o] += row[o] }
+            addVector(b.outputGradient + n * outputFeatures, to: biasGradient, count: outputFeatures)
         }
 
         guard let inputGradient = b.inputGradient else { return }

@@ -26,6 +26,17 @@ public struct MaxPool2D: Layer {
         for plane in 0..<(inputShape.channels * b.batch) {
             let input = b.input + plane * height * width
             let output = b.output + plane * outHeight * outWidth
+            if size == 2 {
+                // The common 2×2 window, unrolled.
+                for p in 0..<outHeight {
+                    let top = input + 2 * p * width
+                    let bottom = top + width
+                    for q in 0..<outWidth {
+                        output[p * outWidth + q] = max(max(top[2 * q], top[2 * q + 1]), max(bottom[2 * q], bottom[2 * q + 1]))
+                    }
+                }
+                continue
+            }
             for p in 0..<outHeight {
                 for q in 0..<outWidth {
                     var best = -Float.infinity
@@ -46,12 +57,38 @@ public struct MaxPool2D: Layer {
         guard let inputGradient = b.inputGradient else { return }
         let (height, width) = (inputShape.height, inputShape.width)
         let (outHeight, outWidth) = (outputShape.height, outputShape.width)
-        inputGradient.update(repeating: 0, count: b.batch * inputShape.elementCount)
+        // Windows do not overlap, so each input position receives at most one gradient;
+        // the 2×2 path writes every position of a window, and only the general path and
+        // a dropped remainder row or column need the zero fill.
+        let coversInput = size == 2 && height % 2 == 0 && width % 2 == 0
+        if !coversInput {
+            inputGradient.update(repeating: 0, count: b.batch * inputShape.elementCount)
+        }
         for plane in 0..<(inputShape.channels * b.batch) {
             let input = b.input + plane * height * width
             let gradient = inputGradient + plane * height * width
             let output = b.output + plane * outHeight * outWidth
             let outputGradient = b.outputGradient + plane * outHeight * outWidth
+            if size == 2 {
+                for p in 0..<outHeight {
+                    let top = 2 * p * width
+                    let bottom = top + width
+                    for q in 0..<outWidth {
+                        let best = output[p * outWidth + q]
+                        let value = outputGradient[p * outWidth + q]
+                        // The same first-maximum order as the general loop below.
+                        let first = input[top + 2 * q] == best
+                        let second = !first && input[top + 2 * q + 1] == best
+                        let third = !first && !second && input[bottom + 2 * q] == best
+                        let fourth = !first && !second && !third
+                        gradient[top + 2 * q] = first ? value : 0
+                        gradient[top + 2 * q + 1] = second ? value : 0
+                        gradient[bottom + 2 * q] = third ? value : 0
+                        gradient[bottom + 2 * q + 1] = fourth ? value : 0
+                    }
+                }
+                continue
+            }
             for p in 0..<outHeight {
                 for q in 0..<outWidth {
                     let best = output[p * outWidth + q]

@@ -12,14 +12,13 @@ public struct ReLU: Layer {
     public var outputShape: TensorShape { inputShape }
 
     public func forward(_ b: LayerBuffers) {
-        let count = b.batch * inputShape.elementCount
-        for i in 0..<count { b.output[i] = max(b.input[i], 0) }
+        reluForward(b.input, b.output, count: b.batch * inputShape.elementCount)
     }
 
     /// dx = dy where y > 0, else 0 (the subgradient at 0 is taken as 0, as in PyTorch).
     public func backward(_ b: LayerBuffers) {
         guard let inputGradient = b.inputGradient else { return }
-        let count = b.batch * inputShape.elementCount
-        for i in 0..<count { inputGradient[i] = b.output[i] > 0 ? b.outputGradient[i] : 0 }
+        reluBackward(output: b.output, outputGradient: b.outputGradient, inputGradient: inputGradient,
+                     count: b.batch * inputShape.elementCount)
     }
 }

@@ -30,7 +30,8 @@ public struct AxisLimits: Equatable, Sendable {
 
     /// Limits that contain the first two dimensions of every row of every set, widened by
     /// `margin` times the span on each side, so that several epochs can share one frame.
-    /// A range with no spread (a single point, or no rows at all) becomes its value ± 1.
+    /// A range with no spread (a single point, or no rows at all) becomes its value ± 1,
+    /// or ± 10% of the value when that is larger, so the range survives rounding.
     public static func common(for sets: [EmbeddingSet], margin: Double = 0.05) throws -> AxisLimits {
         guard margin >= 0, margin.isFinite else {
             throw TripletKitError("axis margin \(margin) is invalid: it must be a finite number of at least 0")
@@ -39,7 +40,7 @@ public struct AxisLimits: Equatable, Sendable {
         var yRange: ClosedRange<Double>?
         for set in sets {
             guard set.dimension >= 2 else {
-                throw TripletKitError("embeddings of epoch \(set.epoch) have \(set.dimension) dimension, but a scatter plot needs at least 2")
+                throw TripletKitError("embeddings of epoch \(set.epoch) have dimension \(set.dimension), but a scatter plot needs at least 2 dimensions")
             }
             for row in 0..<set.count {
                 let x = Double(set.values[row * set.dimension])
@@ -55,7 +56,10 @@ public struct AxisLimits: Equatable, Sendable {
 
     private static func widened(_ range: ClosedRange<Double>, margin: Double) -> ClosedRange<Double> {
         let span = range.upperBound - range.lowerBound
-        guard span > 0 else { return (range.lowerBound - 1)...(range.upperBound + 1) }
+        guard span > 0 else {
+            let halfWidth = max(1, abs(range.lowerBound) / 10)
+            return (range.lowerBound - halfWidth)...(range.upperBound + halfWidth)
+        }
         return (range.lowerBound - margin * span)...(range.upperBound + margin * span)
     }
 
@@ -90,7 +94,8 @@ public struct AxisTicks: Equatable, Sendable {
     public let firstIndex: Int
     public let lastIndex: Int
 
-    /// The ticks with the smallest nice step that is at least `minimumStep` (data units).
+    /// Chooses the smallest nice step of at least `minimumStep` data units, and the ticks
+    /// of that step between `lower` and `upper`.
     public init(min lower: Double, max upper: Double, minimumStep: Double) {
         precondition(lower.isFinite && upper.isFinite && lower < upper && minimumStep > 0 && minimumStep.isFinite)
         // Smallest power of ten whose 1, 2 or 5 multiple reaches minimumStep.
@@ -115,7 +120,7 @@ public struct AxisTicks: Equatable, Sendable {
 
     public var step: Double { Double(mantissa) * Self.powerOfTen(exponent) }
 
-    /// Tick values in ascending order; each is the double nearest to its exact decimal.
+    /// Tick values in ascending order, each the double nearest to its exact decimal.
     public var values: [Double] {
         guard firstIndex <= lastIndex else { return [] }
         return (firstIndex...lastIndex).map(value(at:))
@@ -137,7 +142,8 @@ public struct AxisTicks: Equatable, Sendable {
         return exponent >= 0 ? scaled * Self.powerOfTen(exponent) : scaled / Self.powerOfTen(-exponent)
     }
 
-    /// 10^exponent; exact for 0 ≤ exponent ≤ 22, the reciprocal's nearest double below 0.
+    /// Returns 10^exponent, exact for 0 ≤ exponent ≤ 22. Below 0 it is the double nearest
+    /// to 1 / 10^-exponent.
     private static func powerOfTen(_ exponent: Int) -> Double {
         var result = 1.0
         for _ in 0..<abs(exponent) { result *= 10 }

@@ -22,7 +22,7 @@ public struct PixelRect: Equatable, Sendable {
     public var maxY: Int { y + height }
     public var isEmpty: Bool { width <= 0 || height <= 0 }
 
-    /// The part of this rectangle inside `other`, possibly empty.
+    /// Returns the part of this rectangle inside `other`, possibly empty.
     public func intersection(_ other: PixelRect) -> PixelRect {
         let left = max(x, other.x)
         let top = max(y, other.y)
@@ -35,7 +35,7 @@ public struct PixelRect: Equatable, Sendable {
 /// An RGB image being drawn. Every primitive is clipped to `clip`.
 public struct Canvas: Sendable {
     public private(set) var image: RasterImage
-    /// Drawing outside this rectangle is discarded; it is always inside the image.
+    /// Drawing outside this rectangle is discarded. Setting it keeps only the part inside the image.
     public var clip: PixelRect {
         didSet { clip = clip.intersection(bounds) }
     }
@@ -101,7 +101,7 @@ public struct Canvas: Sendable {
         fill(PixelRect(x: rect.maxX - thickness, y: rect.y, width: thickness, height: rect.height), color: color)
     }
 
-    /// Draws an anti-aliased segment with round ends; coordinates are in pixels, and a
+    /// Draws an anti-aliased segment with round ends. Coordinates are in pixels, and a
     /// 1-pixel line through pixel centres (y = row + 0.5) covers exactly one row.
     public mutating func drawLine(fromX x0: Double, y y0: Double, toX x1: Double, y y1: Double,
                                   color: RGBColor, width lineWidth: Double = 1) {
@@ -177,7 +177,8 @@ public struct Canvas: Sendable {
         }
     }
 
-    /// The whole pixels touched by a box in pixel coordinates, clipped; nil when none are.
+    /// Returns the whole pixels that a box in pixel coordinates touches inside the clip, or
+    /// nil when there are none.
     private func pixelArea(minX: Double, minY: Double, maxX: Double, maxY: Double) -> PixelRect? {
         // Clamping before the conversion keeps huge coordinates from trapping in Int(_:).
         let limit = Double(max(width, height)) + 1

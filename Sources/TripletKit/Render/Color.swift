@@ -13,14 +13,14 @@ public struct RGBColor: Equatable, Hashable, Sendable {
         self.blue = blue
     }
 
-    /// A colour from a 24-bit 0xRRGGBB value.
+    /// Creates a colour from a 24-bit 0xRRGGBB value.
     public init(hex: UInt32) {
         red = UInt8(truncatingIfNeeded: hex >> 16)
         green = UInt8(truncatingIfNeeded: hex >> 8)
         blue = UInt8(truncatingIfNeeded: hex)
     }
 
-    /// The gray level `value` in all three channels.
+    /// Creates the gray with `value` in all three channels.
     public init(gray value: UInt8) {
         self.init(red: value, green: value, blue: value)
     }

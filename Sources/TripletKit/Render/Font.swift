@@ -15,7 +15,7 @@ public struct BitmapFont: Sendable {
     /// Horizontal distance from one character to the next: the glyph plus one blank column.
     public let advance = 6
 
-    /// One bitmask per row, top row first; bit 4 is the leftmost column.
+    /// One bitmask per row, top row first, with bit 4 as the leftmost column.
     private let glyphs: [Character: [UInt8]]
 
     public static let standard = BitmapFont(art: glyphArt)
@@ -28,7 +28,7 @@ public struct BitmapFont: Sendable {
         text.isEmpty ? 0 : (text.count * advance - 1) * scale
     }
 
-    /// The row bitmasks of `character`, or of "?" when the font has no glyph for it.
+    /// Returns the row bitmasks of `character`, or of "?" when the font has no glyph for it.
     func rows(for character: Character) -> [UInt8] {
         glyphs[character] ?? glyphs["?"] ?? []
     }
@@ -151,7 +151,7 @@ public struct BitmapFont: Sendable {
         """#
 }
 
-/// Where the x coordinate given to `drawText` lies on the text.
+/// The point of the text that the x coordinate given to `drawText` marks.
 public enum TextAlignment: Sendable {
     case left
     case center

@@ -6,7 +6,7 @@
 public struct TripletMosaicOptions: Sendable {
     /// Each image pixel becomes an imageScale × imageScale block (nearest neighbour).
     public var imageScale = 3
-    /// Font scale of the headers and labels; each font pixel becomes a textScale block.
+    /// Font scale of the headers and labels: each font pixel becomes a textScale block.
     public var textScale = 2
 
     public init() {}
@@ -14,9 +14,11 @@ public struct TripletMosaicOptions: Sendable {
 
 public enum TripletMosaic {
     public static let columnNames = ["anchor", "positive", "negative"]
-    /// Mosaics with more pixels than this are rejected before allocation; at 3 bytes per
-    /// pixel it is 768 MiB.
+    /// Mosaics with more pixels than this are rejected before allocation. At 3 bytes per
+    /// pixel the limit is 768 MiB.
     public static let maxPixels = 1 << 28
+    public static let maxImageScale = 64
+    public static let maxTextScale = 16
 
     /// Draws `triplets` with images and class names from `dataset`. Throws when a sample
     /// id is outside the dataset, there are no triplets, or the mosaic would exceed
@@ -26,8 +28,9 @@ public enum TripletMosaic {
         guard !triplets.isEmpty else {
             throw TripletKitError("no triplets to draw: the mosaic needs at least one")
         }
-        guard options.imageScale >= 1, options.textScale >= 1 else {
-            throw TripletKitError("mosaic scales are invalid: image scale \(options.imageScale) and text scale \(options.textScale) must both be at least 1")
+        // The upper bounds keep every size below in Int range (images are at most 65536 wide).
+        guard (1...maxImageScale).contains(options.imageScale), (1...maxTextScale).contains(options.textScale) else {
+            throw TripletKitError("mosaic scales are invalid: image scale \(options.imageScale) must be from 1 to \(maxImageScale) and text scale \(options.textScale) from 1 to \(maxTextScale)")
         }
         for (row, triplet) in triplets.enumerated() {
             for id in [triplet.anchor, triplet.positive, triplet.negative] where id < 0 || id >= dataset.count {
@@ -40,29 +43,28 @@ public enum TripletMosaic {
         let lineHeight = font.lineHeight(scale: textScale)
         let padding = 4 * textScale
         let labelGap = 2 * textScale
+        let columnGap = 8 * textScale
 
         // Every column is as wide as the widest image, header or class name it may show.
         let usedNames = triplets.flatMap { [$0.anchor, $0.positive, $0.negative] }.map { className(of: $0, in: dataset) }
         let widestText = (columnNames + usedNames).map { font.width(of: $0, scale: textScale) }.max() ?? 0
         let rowNumberWidth = font.width(of: String(triplets.count), scale: textScale)
 
-        // The size check runs in Double so that huge scales cannot overflow Int first.
-        let estimatedWidth = Double(dataset.width * 3 + 64) * Double(options.imageScale) + Double(widestText * 3 + rowNumberWidth)
-        let estimatedHeight = (Double(dataset.height) * Double(options.imageScale) + Double(4 * lineHeight)) * Double(triplets.count + 1)
-        guard estimatedWidth * estimatedHeight <= Double(maxPixels) else {
-            throw TripletKitError("a mosaic of \(triplets.count) triplets of \(dataset.width)x\(dataset.height) images at scale \(options.imageScale) would be larger than \(maxPixels) pixels",
-                                  hint: "draw fewer triplets or use a smaller image scale")
-        }
         let imageWidth = dataset.width * options.imageScale
         let imageHeight = dataset.height * options.imageScale
         let columnWidth = max(imageWidth, widestText)
         let headerHeight = padding + lineHeight + padding
         let rowHeight = imageHeight + labelGap + lineHeight + padding
-        let width = padding + rowNumberWidth + 3 * (padding + columnWidth) + padding
+        let width = padding + rowNumberWidth + 3 * (columnGap + columnWidth) + columnGap
+        // Double, because the row count times the row height may overflow Int.
+        guard Double(width) * (Double(headerHeight) + Double(rowHeight) * Double(triplets.count)) <= Double(maxPixels) else {
+            throw TripletKitError("a mosaic of \(triplets.count) triplets of \(dataset.width)x\(dataset.height) images at scale \(options.imageScale) would be larger than \(maxPixels) pixels",
+                                  hint: "draw fewer triplets or use a smaller image scale")
+        }
         let height = headerHeight + rowHeight * triplets.count
         var canvas = Canvas(width: width, height: height)
 
-        let columnX = (0..<3).map { padding + rowNumberWidth + padding + $0 * (columnWidth + padding) }
+        let columnX = (0..<3).map { padding + rowNumberWidth + columnGap + $0 * (columnWidth + columnGap) }
         for (column, name) in columnNames.enumerated() {
             canvas.drawText(name, x: columnX[column] + columnWidth / 2, y: padding, color: .black, scale: textScale,
                             alignment: .center)

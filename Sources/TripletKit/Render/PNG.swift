@@ -21,8 +21,8 @@ public enum PNG {
         control.height = png_uint_32(image.height)
         control.format = libpngFormat(image.format)
 
-        // Deflate's worst case adds about 5 bytes per 16 KiB block on top of the raw rows,
-        // so this first guess almost always fits; libpng reports the exact size otherwise.
+        // Deflate output can exceed its input only slightly, so this first guess almost
+        // always fits. When it does not, libpng reports the size it needs.
         let rawSize = image.height * (image.bytesPerRow + 1)
         var capacity = rawSize + rawSize / 1000 + 4096
         for _ in 0..<2 {
@@ -50,7 +50,7 @@ public enum PNG {
         throw TripletKitError("PNG encoding of a \(image.width)x\(image.height) image failed: libpng needed more than \(capacity) bytes twice")
     }
 
-    /// Decodes PNG bytes. `format` converts to that pixel format; nil keeps the file's
+    /// Decodes PNG bytes. `format` converts to that pixel format, and nil keeps the file's
     /// own channel layout. 16-bit files are reduced to 8 bits, palettes are expanded.
     /// `name` labels the data in error messages, usually its path.
     public static func decode(_ bytes: [UInt8], as format: RasterImage.PixelFormat? = nil,
@@ -111,7 +111,7 @@ public enum PNG {
         }
     }
 
-    /// The NUL-terminated message that libpng stores in the fixed 64-byte field.
+    /// Returns the NUL-terminated message that libpng stores in the fixed 64-byte field.
     private static func libpngMessage(_ control: png_image) -> String {
         var message = control.message
         let text = withUnsafeBytes(of: &message) { raw in

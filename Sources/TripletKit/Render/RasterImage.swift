@@ -26,7 +26,7 @@ public struct RasterImage: Equatable, Sendable {
     /// width × height × format.channels bytes.
     public var pixels: [UInt8]
 
-    /// An image filled with `value` in every channel.
+    /// Creates an image with `value` in every channel.
     public init(width: Int, height: Int, format: PixelFormat, filledWith value: UInt8 = 0) {
         precondition(width > 0 && height > 0, "image size \(width)x\(height) must be positive")
         self.width = width
@@ -35,7 +35,7 @@ public struct RasterImage: Equatable, Sendable {
         pixels = [UInt8](repeating: value, count: width * height * format.channels)
     }
 
-    /// An image over existing pixels; throws when their count does not match the size.
+    /// Creates an image from existing pixels. Throws when their count does not match the size.
     public init(width: Int, height: Int, format: PixelFormat, pixels: [UInt8]) throws {
         guard width > 0, height > 0 else {
             throw TripletKitError("image size \(width)x\(height) is invalid: both sides must be positive")
@@ -52,7 +52,7 @@ public struct RasterImage: Equatable, Sendable {
 
     public var bytesPerRow: Int { width * format.channels }
 
-    /// The channel values of pixel (x, y), for tests and inspection.
+    /// Returns the channel values of pixel (x, y), for tests and inspection.
     public func pixel(x: Int, y: Int) -> ArraySlice<UInt8> {
         precondition(x >= 0 && x < width && y >= 0 && y < height, "pixel (\(x), \(y)) is outside \(width)x\(height)")
         let start = y * bytesPerRow + x * format.channels

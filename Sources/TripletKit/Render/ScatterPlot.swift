@@ -2,18 +2,18 @@
 // per image at its first two embedding coordinates, coloured by class, with axes, tick
 // labels, a title and a legend of the class names.
 
-/// Settings of a scatter plot; the defaults give the standard 800 × 800 plot.
+/// Settings of a scatter plot. The defaults give the standard 800 × 800 plot.
 public struct ScatterPlotOptions: Sendable {
     public var width = 800
     public var height = 800
-    /// The title; "{epoch}" is replaced by the set's epoch number.
+    /// Title template, in which "{epoch}" is replaced by the set's epoch number.
     public var title = ScatterPlot.defaultTitle
-    /// Point radius in pixels; points are anti-aliased discs.
+    /// Point radius in pixels. Points are anti-aliased discs.
     public var pointRadius = 1.5
     /// Widens one axis so that a unit has the same length on both, which keeps the
     /// distances that the triplet loss learns undistorted.
     public var equalScale = true
-    /// Font scale for labels and the legend (the title is one step larger); nil picks
+    /// Font scale for labels and the legend, with the title one step larger. Nil picks
     /// 1 per 400 pixels of the shorter side.
     public var textScale: Int?
 
@@ -29,7 +29,7 @@ public enum ScatterPlot {
     /// covering the others, and a fixed seed draws row i at the same turn in every epoch.
     static let drawingOrderSeed: UInt64 = 0x5CA7_7E12_0000_0001
 
-    /// The title for `set`: the template with "{epoch}" replaced, plus a note when only
+    /// Returns the title for `set`: the template with "{epoch}" replaced, plus a note when only
     /// the first two of more dimensions are shown.
     public static func title(for set: EmbeddingSet, template: String = defaultTitle) -> String {
         var text = template.replacingOccurrences(of: "{epoch}", with: String(set.epoch))
@@ -39,13 +39,13 @@ public enum ScatterPlot {
         return text
     }
 
-    /// Draws `set` within `limits`; points outside the limits are left out. Throws when
+    /// Draws `set` within `limits`, leaving out points outside them. Throws when
     /// the set has fewer than two dimensions, a class id has no name, or the size or the
     /// limits are invalid.
     public static func render(_ set: EmbeddingSet, limits: AxisLimits,
                               options: ScatterPlotOptions = ScatterPlotOptions()) throws -> RasterImage {
         guard set.dimension >= 2 else {
-            throw TripletKitError("embeddings of epoch \(set.epoch) have \(set.dimension) dimension, but a scatter plot needs at least 2")
+            throw TripletKitError("embeddings of epoch \(set.epoch) have dimension \(set.dimension), but a scatter plot needs at least 2 dimensions")
         }
         guard options.width >= minimumSize, options.height >= minimumSize else {
             throw TripletKitError("plot size \(options.width)x\(options.height) is too small: width and height must be at least \(minimumSize) pixels")
@@ -60,10 +60,18 @@ public enum ScatterPlot {
 
         let scale = max(1, options.textScale ?? min(options.width, options.height) / 400)
         var canvas = Canvas(width: options.width, height: options.height)
-        let layout = try ScatterLayout(set: set, limits: limits, options: options, textScale: scale)
-        let shownLimits = options.equalScale
-            ? limits.withEqualScale(width: layout.plot.width, height: layout.plot.height)
-            : limits
+
+        // The y tick labels depend on the plot height, and the left margin that contains them
+        // sets the plot width, so the layout starts from a guess and is redone when a label
+        // is wider than the guess.
+        let guessedLabelWidth = BitmapFont.standard.width(of: "-0.0005", scale: scale)
+        var layout = try ScatterLayout(set: set, options: options, textScale: scale, yLabelWidth: guessedLabelWidth)
+        var shownLimits = displayedLimits(limits, options: options, plot: layout.plot)
+        let labelWidth = widestYLabel(limits: shownLimits, layout: layout)
+        if labelWidth > guessedLabelWidth {
+            layout = try ScatterLayout(set: set, options: options, textScale: scale, yLabelWidth: labelWidth)
+            shownLimits = displayedLimits(limits, options: options, plot: layout.plot)
+        }
 
         drawTitle(title(for: set, template: options.title), on: &canvas, layout: layout)
         drawAxes(on: &canvas, limits: shownLimits, layout: layout)
@@ -71,6 +79,17 @@ public enum ScatterPlot {
         canvas.strokeRect(layout.plot, color: .darkGray)
         drawLegend(classNames: set.classNames, on: &canvas, layout: layout)
         return canvas.image
+    }
+
+    private static func displayedLimits(_ limits: AxisLimits, options: ScatterPlotOptions,
+                                        plot: PixelRect) -> AxisLimits {
+        options.equalScale ? limits.withEqualScale(width: plot.width, height: plot.height) : limits
+    }
+
+    private static func widestYLabel(limits: AxisLimits, layout: ScatterLayout) -> Int {
+        let yTicks = ticks(min: limits.yMin, max: limits.yMax, pixels: layout.plot.height, scale: layout.textScale,
+                           vertical: true)
+        return yTicks.labels.map { BitmapFont.standard.width(of: $0, scale: layout.textScale) }.max() ?? 0
     }
 
     private static func drawTitle(_ text: String, on canvas: inout Canvas, layout: ScatterLayout) {
@@ -119,12 +138,12 @@ public enum ScatterPlot {
                         color: .darkGray, scale: scale, alignment: .right)
     }
 
-    /// Ticks about every 60 × scale pixels, with a coarser step while labels would touch.
+    /// Ticks at least 32 × scale pixels apart, with a coarser step while labels would touch.
     private static func ticks(min lower: Double, max upper: Double, pixels: Int, scale: Int,
                               vertical: Bool) -> AxisTicks {
         let font = BitmapFont.standard
         let unitsPerPixel = (upper - lower) / Double(pixels)
-        var ticks = AxisTicks(min: lower, max: upper, minimumStep: unitsPerPixel * Double(60 * scale))
+        var ticks = AxisTicks(min: lower, max: upper, minimumStep: unitsPerPixel * Double(32 * scale))
         for _ in 0..<8 {
             let labelSize = vertical
                 ? font.lineHeight(scale: scale)
@@ -167,7 +186,7 @@ public enum ScatterPlot {
         let entryHeight = layout.legendEntryHeight
         let inset = layout.legendInset
         let capacity = (box.height - 2 * inset) / entryHeight
-        // When the names do not all fit, the last row says how many are missing.
+        // When the names do not all fit, the last row shows how many are missing.
         let shownCount = classNames.count <= capacity ? classNames.count : max(0, capacity - 1)
         for (classID, name) in classNames.prefix(shownCount).enumerated() {
             let top = box.y + inset + classID * entryHeight
@@ -185,7 +204,7 @@ public enum ScatterPlot {
     }
 }
 
-/// Where the parts of a scatter plot go, in pixels.
+/// The pixel positions of the parts of a scatter plot.
 struct ScatterLayout {
     let textScale: Int
     let padding: Int
@@ -195,7 +214,8 @@ struct ScatterLayout {
     let legendEntryHeight: Int
     let xAxisNameY: Int
 
-    init(set: EmbeddingSet, limits: AxisLimits, options: ScatterPlotOptions, textScale scale: Int) throws {
+    /// Lays out a plot whose y tick labels are at most `yLabelWidth` pixels wide.
+    init(set: EmbeddingSet, options: ScatterPlotOptions, textScale scale: Int, yLabelWidth: Int) throws {
         let font = BitmapFont.standard
         let lineHeight = font.lineHeight(scale: scale)
         textScale = scale
@@ -207,9 +227,7 @@ struct ScatterLayout {
         let widestName = set.classNames.map { font.width(of: $0, scale: scale) }.max() ?? 0
         let legendWidth = legendInset * 2 + font.ascent * scale + font.advance * scale + widestName
 
-        // The widest y tick label cannot be known before the ticks, which depend on the
-        // plot size, so room is kept for seven characters, enough for "-0.0005" or "-12000".
-        let left = padding + font.width(of: "-0.0005", scale: scale) + 7 * scale
+        let left = padding + yLabelWidth + 7 * scale
         let top = padding + font.lineHeight(scale: scale + 1) + padding + lineHeight + 3 * scale
         let bottom = 4 * scale + 3 * scale + lineHeight + 4 * scale + lineHeight + padding
         let right = padding + legendWidth + padding

@@ -1,0 +1,175 @@
+// Layers: forward passes on hand-computable inputs, and every backward pass against
+// central finite differences.
+//
+// Gradient check rule: for f(x, w) = Σ g ⊙ layer(x, w) with a fixed random g, the
+// analytic dF/dx and dF/dw from backward must match (f(v + h) - f(v - h)) / 2h, h = 1e-2,
+// within |analytic - numeric| <= 1e-2 + 1e-2 · |numeric|. Forward runs in Float while the
+// difference quotient is taken in Double, and h is large enough that Float rounding of f
+// (about 1e-7 relative) stays well under the tolerance.
+
+import Testing
+@testable import TripletKit
+
+/// Runs `layer` forward and backward on `batch` images and compares every input and
+/// parameter gradient with finite differences; returns the largest error found.
+@discardableResult
+func checkGradients(_ layer: any Layer, batch: Int, seed: UInt64,
+                    input makeInput: ((inout SplitMix64, Int) -> Float)? = nil) -> Float {
+    var generator = SplitMix64(seed: seed)
+    let inputCount = batch * layer.inputShape.elementCount
+    let outputCount = batch * layer.outputShape.elementCount
+    var input = (0..<inputCount).map { makeInput?(&generator, $0) ?? generator.nextGaussian() }
+    var parameters = (0..<layer.parameterCount).map { _ in generator.nextGaussian() * 0.5 }
+    let upstream = (0..<outputCount).map { _ in generator.nextGaussian() }
+    var scratch = [Float](repeating: 0, count: max(layer.scratchSize(batch: batch), 1))
+
+    func objective(_ input: [Float], _ parameters: [Float]) -> Double {
+        var output = [Float](repeating: 0, count: outputCount)
+        var unusedGradient = [Float](repeating: 0, count: max(parameters.count, 1))
+        var unusedOutputGradient = [Float](repeating: 0, count: outputCount)
+        input.withUnsafeBufferPointer { input in
+            parameters.withUnsafeBufferPointer { parameters in
+                layer.forward(LayerBuffers(batch: batch, parameters: parameters.baseAddress ?? UnsafePointer(unusedGradient),
+                                           parameterGradients: &unusedGradient, input: input.baseAddress!,
+                                           output: &output, outputGradient: &unusedOutputGradient,
+                                           inputGradient: nil, scratch: &scratch, backend: CPUBackend()))
+            }
+        }
+        return zip(output, upstream).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+    }
+
+    // Analytic gradients.
+    var output = [Float](repeating: 0, count: outputCount)
+    var outputGradient = upstream
+    var inputGradient = [Float](repeating: .nan, count: inputCount)
+    var parameterGradient = [Float](repeating: 0, count: max(parameters.count, 1))
+    input.withUnsafeBufferPointer { inputPointer in
+        parameters.withUnsafeBufferPointer { parameterPointer in
+            let buffers = LayerBuffers(batch: batch, parameters: parameterPointer.baseAddress ?? UnsafePointer(parameterGradient),
+                                       parameterGradients: &parameterGradient, input: inputPointer.baseAddress!,
+                                       output: &output, outputGradient: &outputGradient, inputGradient: &inputGradient,
+                                       scratch: &scratch, backend: CPUBackend())
+            layer.forward(buffers)
+            layer.backward(buffers)
+        }
+    }
+
+    var worst: Float = 0
+    let step: Float = 1e-2
+    func compare(_ analytic: Float, _ numeric: Double, _ what: String) {
+        let error = abs(Double(analytic) - numeric)
+        worst = max(worst, Float(error))
+        #expect(error <= 1e-2 + 1e-2 * abs(numeric), "\(layer.name) \(what): analytic \(analytic), numeric \(numeric)")
+    }
+    for i in 0..<inputCount {
+        let saved = input[i]
+        input[i] = saved + step
+        let plus = objective(input, parameters)
+        input[i] = saved - step
+        let minus = objective(input, parameters)
+        input[i] = saved
+        compare(inputGradient[i], (plus - minus) / Double(2 * step), "input[\(i)]")
+    }
+    for i in 0..<parameters.count {
+        let saved = parameters[i]
+        parameters[i] = saved + step
+        let plus = objective(input, parameters)
+        parameters[i] = saved - step
+        let minus = objective(input, parameters)
+        parameters[i] = saved
+        compare(parameterGradient[i], (plus - minus) / Double(2 * step), "parameter[\(i)]")
+    }
+    return worst
+}
+
+@Suite struct LayerTests {
+    @Test func conv2DGradients() {
+        let shape = TensorShape(channels: 2, height: 6, width: 5)
+        checkGradients(Conv2D(name: "conv", input: shape, outputChannels: 3, kernelSize: 3), batch: 2, seed: 1)
+        checkGradients(Conv2D(name: "conv", input: shape, outputChannels: 2, kernelSize: 3, stride: 2, padding: 1),
+                       batch: 3, seed: 2)
+    }
+
+    @Test func denseGradients() {
+        checkGradients(Dense(name: "fc", inputFeatures: 7, outputFeatures: 4), batch: 3, seed: 3)
+    }
+
+    @Test func reluGradients() {
+        // Inputs kept away from the kink at 0, where the derivative is undefined.
+        checkGradients(ReLU(name: "relu", input: TensorShape(channels: 3, height: 2, width: 2)), batch: 2, seed: 4) { generator, _ in
+            let value = generator.nextGaussian()
+            return value + (value >= 0 ? 0.1 : -0.1)
+        }
+    }
+
+    @Test func maxPoolGradients() {
+        // Distinct values spaced 0.1 apart, so a step of 1e-2 never changes a window's maximum.
+        let shape = TensorShape(channels: 2, height: 5, width: 4)
+        var order = Array(0..<(3 * 48))  // enough for both shapes below
+        var shuffler = SplitMix64(seed: 9)
+        shuffler.shuffle(&order)
+        checkGradients(MaxPool2D(name: "pool", input: shape), batch: 3, seed: 5) { _, index in Float(order[index]) * 0.1 }
+        // An even-sized input takes the path that writes whole windows without a zero fill.
+        let even = TensorShape(channels: 2, height: 4, width: 6)
+        checkGradients(MaxPool2D(name: "pool", input: even), batch: 3, seed: 5) { _, index in Float(order[index]) * 0.1 }
+    }
+
+    @Test func flattenGradients() {
+        checkGradients(Flatten(name: "flatten", input: TensorShape(channels: 3, height: 2, width: 2)), batch: 2, seed: 6)
+    }
+
+    @Test func conv2DForwardHandComputed() {
+        // One 3×3 image 0..<9 and a 2×2 kernel of ones: each output is the sum of a window.
+        //   0 1 2        0+1+3+4 = 8    1+2+4+5 = 12
+        //   3 4 5   ->   3+4+6+7 = 20   4+5+7+8 = 24
+        //   6 7 8
+        // plus the bias 0.5.
+        let layer = Conv2D(name: "conv", input: TensorShape(channels: 1, height: 3, width: 3), outputChannels: 1, kernelSize: 2)
+        let input = (0..<9).map(Float.init)
+        let parameters: [Float] = [1, 1, 1, 1, 0.5]
+        var output = [Float](repeating: 0, count: 4)
+        var scratch = [Float](repeating: 0, count: layer.scratchSize(batch: 1))
+        var unusedGradient = [Float](repeating: 0, count: 5)
+        var unusedOutputGradient = [Float](repeating: 0, count: 4)
+        layer.forward(LayerBuffers(batch: 1, parameters: parameters, parameterGradients: &unusedGradient, input: input,
+                                   output: &output, outputGradient: &unusedOutputGradient, inputGradient: nil,
+                                   scratch: &scratch, backend: CPUBackend()))
+        #expect(output == [8.5, 12.5, 20.5, 24.5])
+    }
+
+    @Test func channelMajorBatchLayout() {
+        // Two images in (C, N, H, W): channel 0 of image 0, channel 0 of image 1, channel 1
+        // of image 0, ... Flatten must give each image's (C, H, W) features in a row.
+        let layer = Flatten(name: "flatten", input: TensorShape(channels: 2, height: 1, width: 2))
+        let input: [Float] = [1, 2,  10, 20,  3, 4,  30, 40]
+        var output = [Float](repeating: 0, count: 8)
+        var unused = ([Float](repeating: 0, count: 8), [Float](repeating: 0, count: 8), [Float](repeating: 0, count: 8))
+        layer.forward(LayerBuffers(batch: 2, parameters: [], parameterGradients: &unused.0, input: input, output: &output,
+                                   outputGradient: &unused.1, inputGradient: nil, scratch: &unused.2, backend: CPUBackend()))
+        #expect(output == [1, 2, 3, 4,  10, 20, 30, 40])
+    }
+
+    @Test func maxPoolForwardHandComputed() {
+        // A 4×5 plane 0..<20; windows 2×2, the last column dropped.
+        //    0  1  2  3  4
+        //    5  6  7  8  9     ->   6  8
+        //   10 11 12 13 14         16 18
+        //   15 16 17 18 19
+        let layer = MaxPool2D(name: "pool", input: TensorShape(channels: 1, height: 4, width: 5))
+        let input = (0..<20).map(Float.init)
+        var output = [Float](repeating: 0, count: 4)
+        var unused = ([Float](repeating: 0, count: 20), [Float](repeating: 0, count: 20), [Float](repeating: 0, count: 20))
+        layer.forward(LayerBuffers(batch: 1, parameters: [], parameterGradients: &unused.0, input: input, output: &output,
+                                   outputGradient: &unused.1, inputGradient: nil, scratch: &unused.2, backend: CPUBackend()))
+        #expect(output == [6, 8, 16, 18])
+    }
+
+    @Test func convnetShapesAndParameterCount() {
+        let network = NetworkPreset.convnet.makeNetwork(embeddingDimension: 2)
+        #expect(network.layers.map(\.outputShape.description) ==
+                ["32x24x24", "32x24x24", "32x12x12", "64x8x8", "64x8x8", "64x4x4", "1024x1x1", "256x1x1", "256x1x1", "2x1x1"])
+        // conv1 32·25+32, conv2 64·800+64, fc1 256·1024+256, fc2 2·256+2.
+        #expect(network.parameterCount == 832 + 51264 + 262400 + 514)
+        #expect(network.namedParameters.reduce(0) { $0 + $1.spec.elementCount } == network.parameterCount)
+    }
+}

@@ -1,0 +1,108 @@
+// Each executable run once on the fixture, with its exit status and output checked, and
+// the shared command-line conventions: --help, usage errors with exit 64, runtime errors
+// with exit 1.
+
+import Foundation
+import Testing
+@testable import TripletKit
+
+@Suite(.serialized) struct ToolTests {
+    @Test func mnistPrepPacksAndInspects() throws {
+        let folder = try TemporaryFolder()
+        let output = folder.file("train.tkpack")
+        let pack = try Tools.run("mnist-prep", ["--images", Fixtures.trainImages, "--labels", Fixtures.trainLabels, "-o", output])
+        #expect(pack.status == 0, "\(pack.standardError)")
+        #expect(pack.standardError.contains("300 images"))
+
+        let info = try Tools.run("mnist-prep", ["info", output])
+        #expect(info.status == 0)
+        #expect(info.standardOutput.contains("samples\t300"))
+        #expect(info.standardOutput.contains("class\t7\t30"))
+        #expect(info.standardOutput.contains("checksum\tok"))
+
+        let verify = try Tools.run("mnist-prep", ["verify", output])
+        #expect(verify.status == 0)
+    }
+
+    @Test func mnistPrepTruncatedInputExitsNonZero() throws {
+        let folder = try TemporaryFolder()
+        let images = try IDXReader.read(path: Fixtures.trainImages, expectedDimensions: 3, role: "images")
+        let truncated = folder.file("train-images-idx3-ubyte")
+        let bytes = idxBytes(dimensions: images.dimensions, values: Array(images.values.prefix(1000)))
+        try Data(bytes).write(to: URL(fileURLWithPath: truncated))
+        let output = folder.file("out.tkpack")
+        let run = try Tools.run("mnist-prep", ["--images", truncated, "--labels", Fixtures.trainLabels, "-o", output])
+        #expect(run.status == 1)
+        #expect(run.standardError.contains(truncated))
+        #expect(run.standardError.contains("expected \(16 + 300 * 784) bytes, found 1016"))
+        #expect(folder.contents == ["train-images-idx3-ubyte"])
+    }
+
+    @Test func helpListsEveryOptionWithDefaults() throws {
+        for tool in ["mnist-prep", "triplet-sample", "triplet-train", "triplet-plot"] {
+            let run = try Tools.run(tool, ["--help"])
+            #expect(run.status == 0, "\(tool)")
+            #expect(run.standardOutput.hasPrefix("OVERVIEW: "), "\(tool)")
+            #expect(run.standardOutput.contains("USAGE: \(tool)"), "\(tool)")
+        }
+        let train = try Tools.run("triplet-train", ["--help"]).standardOutput
+        for (option, value) in [("--epochs", "100"), ("--batch-size", "32"), ("--margin", "1.0"), ("--lr", "0.01"),
+                                ("--weight-decay", "0.0005"), ("--embedding-dim", "2"), ("--seed", "0"), ("--threads", "2")] {
+            let line = train.split(separator: "\n").first { $0.hasPrefix("  \(option) ") }
+            #expect(line?.contains("(default: \(value))") == true, "\(option)")
+        }
+        #expect(train.contains("--per-class"))
+    }
+
+    @Test func usageErrorsExit64() throws {
+        let badNumber = try Tools.run("triplet-train", ["--train", "x", "--out", "y", "--epochs", "3x"])
+        #expect(badNumber.status == 64)
+        #expect(badNumber.standardError.hasPrefix("Error: invalid value '3x' for '--epochs'"))
+        #expect(badNumber.standardError.contains("Usage: triplet-train"))
+
+        let negativeMargin = try Tools.run("triplet-train", ["--train", "x", "--out", "y", "--margin", "-1"])
+        #expect(negativeMargin.status == 64)
+        #expect(negativeMargin.standardError.contains("'--margin'"))
+
+        let unknown = try Tools.run("mnist-prep", ["--imgs", "a"])
+        #expect(unknown.status == 64)
+        #expect(unknown.standardError.contains("unknown option '--imgs'"))
+
+        let missing = try Tools.run("triplet-sample", [])
+        #expect(missing.status == 64)
+    }
+
+    @Test func trainSampleAndPlotOnFixture() throws {
+        let folder = try TemporaryFolder()
+        let (train, test) = try Fixtures.packed(in: folder.path)
+        let out = folder.file("run")
+        let training = try Tools.run("triplet-train", ["--train", train, "--test", test, "--out", out, "--epochs", "2",
+                                                       "--lr", "0.05", "--plot-every", "1", "--seed", "3"])
+        #expect(training.status == 0, "\(training.standardError)")
+        // Not a terminal: one line per epoch and no progress line.
+        let epochLines = training.standardError.split(separator: "\n").filter { $0.hasPrefix("epoch ") }
+        #expect(epochLines.count == 2)
+        #expect(!training.standardError.contains("\r"))
+        #expect(training.standardOutput.hasPrefix("test precision@1: "))
+        for name in ["checkpoint.safetensors", "model.safetensors", "embeddings-epoch001.tsv", "embeddings-epoch002.tsv"] {
+            #expect(FileManager.default.fileExists(atPath: out + "/" + name), "\(name)")
+        }
+
+        let plot = try Tools.run("triplet-plot", [out + "/embeddings-epoch002.tsv", "-o", folder.file("scatter.png")])
+        #expect(plot.status == 0, "\(plot.standardError)")
+        #expect(FileManager.default.fileExists(atPath: folder.file("scatter.png")))
+
+        let sample = try Tools.run("triplet-sample", [train, "--count", "4", "--seed", "1", "-o", folder.file("mosaic.png")])
+        #expect(sample.status == 0, "\(sample.standardError)")
+        let png = try readWholeFile(folder.file("mosaic.png"))
+        #expect(Array(png.prefix(4)) == [0x89, 0x50, 0x4E, 0x47])
+    }
+
+    @Test func missingInputExits1() throws {
+        let folder = try TemporaryFolder()
+        let run = try Tools.run("triplet-train", ["--train", folder.file("absent.tkpack"), "--out", folder.file("run")])
+        #expect(run.status == 1)
+        #expect(run.standardError.contains("absent.tkpack"))
+        #expect(run.standardError.contains("not found"))
+    }
+}

@@ -1,0 +1,90 @@
+// Short training runs on the real-digit fixture: the loss falls, files appear, and a seed
+// reproduces the weights bit for bit on one thread and on two.
+
+import Foundation
+import Testing
+@testable import TripletKit
+
+@Suite struct TrainingTests {
+    func configuration(_ folder: TemporaryFolder, train: String, test: String, out: String) -> TrainingConfiguration {
+        var configuration = TrainingConfiguration(trainPath: train, testPath: test, outputDirectory: folder.file(out))
+        configuration.epochs = 6
+        configuration.learningRate = 0.05
+        configuration.seed = 11
+        configuration.plotEvery = 3
+        return configuration
+    }
+
+    @Test func lossFallsOnRealDigits() throws {
+        let folder = try TemporaryFolder()
+        let (train, test) = try Fixtures.packed(in: folder.path)
+        let trainer = try Trainer(configuration: configuration(folder, train: train, test: test, out: "run"))
+        #expect(trainer.stepsPerEpoch == 10)  // 300 images / 32 triplets, rounded up
+        try trainer.run()
+        let losses = trainer.reports.map(\.meanLoss)
+        #expect(losses.count == 6)
+        #expect(losses.allSatisfy { $0.isFinite })
+        // The first epoch starts near the margin; the last should be well below it.
+        #expect(losses.last! < 0.6 * losses.first!, "losses \(losses)")
+
+        // 20 test images per class; chance is 0.1.
+        let embeddings = trainer.embed(trainer.test!)
+        let precision = Retrieval.precisionAtOne(embeddings: embeddings, labels: trainer.test!.labels, dimension: 2)
+        #expect(precision > 0.3, "precision@1 \(precision)")
+
+        try trainer.writeModel()
+        let model = try SafeTensorsFile.read(path: trainer.modelPath)
+        #expect(model.tensors.map(\.name) == ["conv1.bias", "conv1.weight", "conv2.bias", "conv2.weight",
+                                              "fc1.bias", "fc1.weight", "fc2.bias", "fc2.weight"])
+        #expect(model.tensor(named: "conv1.weight")?.shape == [32, 1, 5, 5])
+        #expect(model.metadata["network"] == "convnet")
+        #expect(model.metadata["input_shape"] == "1,28,28")
+        #expect(FileManager.default.fileExists(atPath: trainer.checkpointPath))
+    }
+
+    @Test func seedReproducesWeightsOnOneAndTwoThreads() throws {
+        let folder = try TemporaryFolder()
+        let (train, test) = try Fixtures.packed(in: folder.path)
+        func checkpoint(threads: Int, seed: UInt64, out: String) throws -> [UInt8] {
+            var settings = configuration(folder, train: train, test: test, out: out)
+            settings.epochs = 2
+            settings.threads = threads
+            settings.seed = seed
+            let trainer = try Trainer(configuration: settings)
+            try trainer.run()
+            return try readWholeFile(trainer.checkpointPath)
+        }
+        let one = try checkpoint(threads: 1, seed: 5, out: "one")
+        let oneAgain = try checkpoint(threads: 1, seed: 5, out: "one-again")
+        let two = try checkpoint(threads: 2, seed: 5, out: "two")
+        let otherSeed = try checkpoint(threads: 1, seed: 6, out: "other")
+        #expect(one == oneAgain)
+        #expect(one == two)
+        #expect(one != otherSeed)
+    }
+
+    @Test func scheduleDecaysToZero() {
+        let schedule = LearningRateSchedule.poly(power: 1)
+        #expect(schedule.rate(base: 0.01, step: 0, totalSteps: 4) == 0.0075)
+        #expect(schedule.rate(base: 0.01, step: 1, totalSteps: 4) == 0.005)
+        #expect(schedule.rate(base: 0.01, step: 3, totalSteps: 4) == 0)
+    }
+
+    @Test func sgdAppliesWeightDecay() {
+        var optimizer = SGD(parameterCount: 2, weightDecay: 0.5)
+        var weights: [Float] = [2, -4]
+        let gradient: [Float] = [1, 1]
+        optimizer.step(parameters: &weights, gradients: gradient, rate: 0.1)
+        // w - 0.1 · (g + 0.5 w): 2 - 0.1·2 = 1.8; -4 - 0.1·(1 - 2) = -3.9.
+        #expect(weights == [1.8, -3.9])
+    }
+
+    @Test func precisionAtOneOnKnownPoints() {
+        // Rows 0,1 (class 0) are close; rows 2,3 (class 1) are close; row 4 (class 1) sits
+        // next to row 0, so its nearest neighbour has the other class.
+        let points: [Float] = [0, 0,  0.1, 0,  5, 5,  5.1, 5,  0, 0.05]
+        let precision = Retrieval.precisionAtOne(embeddings: points, labels: [0, 0, 1, 1, 1], dimension: 2)
+        // Row 0's nearest is row 4 (0.05 away): a miss. Rows 1, 2, 3 hit; row 4 misses.
+        #expect(precision == 3.0 / 5.0)
+    }
+}
