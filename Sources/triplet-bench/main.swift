@@ -1,12 +1,13 @@
-// triplet-bench: measures training throughput and per-layer times of a network preset on
-// this machine, for `make bench`.
+// triplet-bench: measures, on this machine, the per-layer forward and backward times of a
+// network preset (`layers`) or the training throughput of triplet-train's step on a packed
+// dataset (`train`), for `make bench`.
 
 import Foundation
 import TripletKit
 
-let spec = CommandSpec(
-    name: "triplet-bench",
-    overview: "Measure per-layer forward/backward times and training throughput of a network preset.",
+let layersSpec = CommandSpec(
+    name: "triplet-bench layers",
+    overview: "Print the median per-layer forward and backward times of a network preset on one thread.",
     options: [
         OptionSpec("--network", value: "name", default: "convnet", help: "Network preset (values: \(NetworkPreset.allCases.map(\.rawValue).joined(separator: ", ")))."),
         OptionSpec("--batch", value: "n", default: "48", help: "Images per timed pass (one shard of a 32-triplet step is 48)."),
@@ -14,24 +15,69 @@ let spec = CommandSpec(
         OptionSpec("--embedding-dim", value: "n", default: "2", help: "Embedding size."),
     ])
 
-runCommand(spec) { parsed in
-    guard let preset = NetworkPreset(rawValue: try parsed.requiredString("--network")) else {
-        throw UsageError("invalid value '\(parsed.string("--network")!)' for '--network'")
-    }
-    let batch = try parsed.int("--batch", min: 1)
-    let repeats = try parsed.int("--repeats", min: 1)
-    let network = preset.makeNetwork(embeddingDimension: try parsed.int("--embedding-dim", min: 1))
-    var generator = SplitMix64(seed: 0)
-    network.initializeParameters(using: &generator)
-    CPUBackend.setBLASThreads(1)
+let trainSpec = CommandSpec(
+    name: "triplet-bench train",
+    overview: "Measure training throughput in triplets/s: warm-up steps, then timed windows of steps.",
+    arguments: [ArgumentSpec("train", help: "Packed training set.")],
+    options: [
+        OptionSpec("--network", value: "name", default: "convnet", help: "Network preset."),
+        OptionSpec("--batch-size", value: "n", default: "32", help: "Triplets per step."),
+        OptionSpec("--embedding-dim", value: "n", default: "2", help: "Embedding size."),
+        OptionSpec("--threads", value: "n", default: "2", help: "Threads, as for triplet-train."),
+        OptionSpec("--warmup", value: "n", default: "20", help: "Untimed steps first."),
+        OptionSpec("--steps", value: "n", default: "200", help: "Steps per timed window."),
+        OptionSpec("--windows", value: "n", default: "3", help: "Timed windows; the median is reported."),
+        OptionSpec("--seed", value: "n", default: "0", help: "Seed for initialisation and sampling."),
+    ])
 
-    let timings = LayerProfile.measure(network: network, batch: batch, repeats: repeats)
-    printOutput("layer\tforward_ms\tbackward_ms")
-    var total = 0.0
-    for timing in timings {
-        printOutput(String(format: "%@\t%.3f\t%.3f", timing.name, timing.forwardSeconds * 1e3, timing.backwardSeconds * 1e3))
-        total += timing.forwardSeconds + timing.backwardSeconds
+func network(_ parsed: ParsedArguments) throws -> NetworkPreset {
+    let name = try parsed.requiredString("--network")
+    guard let preset = NetworkPreset(rawValue: name) else {
+        throw UsageError("invalid value '\(name)' for '--network': expected one of \(NetworkPreset.allCases.map(\.rawValue).joined(separator: ", "))")
     }
-    printOutput(String(format: "total\t%.3f ms per %d images on one thread (%.0f images/s)", total * 1e3, batch, Double(batch) / total))
-    return ExitStatus.success
+    return preset
+}
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+switch arguments.first {
+case "train":
+    runCommand(trainSpec, arguments: Array(arguments.dropFirst())) { parsed in
+        var configuration = TrainingConfiguration(trainPath: parsed.positionals[0], testPath: nil,
+                                                  outputDirectory: NSTemporaryDirectory())
+        configuration.network = try network(parsed)
+        configuration.batchTriplets = try parsed.int("--batch-size", min: 1)
+        configuration.embeddingDimension = try parsed.int("--embedding-dim", min: 1)
+        configuration.threads = try parsed.int("--threads", min: 1)
+        configuration.seed = try parsed.seed()
+        let trainer = try Trainer(configuration: configuration)
+        let rates = trainer.measureThroughput(warmup: try parsed.int("--warmup", min: 0),
+                                              steps: try parsed.int("--steps", min: 1),
+                                              windows: try parsed.int("--windows", min: 1))
+        let median = rates.sorted()[rates.count / 2]
+        let windows = rates.map { String(format: "%.0f", $0) }.joined(separator: ",")
+        let peak = ResourceUsage.peakResidentBytes().map { String($0 / (1 << 20)) } ?? "unknown"
+        printOutput(String(format: "triplets_per_s=%.1f windows=%@ threads=%d peak_rss_mib=%@",
+                           median, windows, configuration.threads, peak))
+        return ExitStatus.success
+    }
+
+default:
+    let rest = arguments.first == "layers" ? Array(arguments.dropFirst()) : arguments
+    runCommand(layersSpec, arguments: rest) { parsed in
+        let network = try network(parsed).makeNetwork(embeddingDimension: try parsed.int("--embedding-dim", min: 1))
+        let batch = try parsed.int("--batch", min: 1)
+        var generator = SplitMix64(seed: 0)
+        network.initializeParameters(using: &generator)
+        CPUBackend.setBLASThreads(1)
+
+        let timings = LayerProfile.measure(network: network, batch: batch, repeats: try parsed.int("--repeats", min: 1))
+        printOutput("layer\tforward_ms\tbackward_ms")
+        var total = 0.0
+        for timing in timings {
+            printOutput(String(format: "%@\t%.3f\t%.3f", timing.name, timing.forwardSeconds * 1e3, timing.backwardSeconds * 1e3))
+            total += timing.forwardSeconds + timing.backwardSeconds
+        }
+        printOutput(String(format: "total\t%.3f ms per %d images on one thread (%.0f images/s)", total * 1e3, batch, Double(batch) / total))
+        return ExitStatus.success
+    }
 }

@@ -81,7 +81,8 @@ runCommand(spec) { parsed in
         if isLast || isPlotEpoch { try writeEmbeddings() }
     }
     try trainer.writeModel()
-    printError("triplet-train: wrote \(trainer.modelPath)")
+    let peak = ResourceUsage.peakResidentBytes().map { ", peak resident memory \($0 / (1 << 20)) MiB" } ?? ""
+    printError("triplet-train: wrote \(trainer.modelPath)\(peak)")
 
     if let test = trainer.test {
         let embeddings = trainer.embed(test)

@@ -203,6 +203,23 @@ public final class Trainer {
         return result
     }
 
+    /// Runs `warmup` untimed steps, then `windows` timed windows of `steps` steps each at a
+    /// constant learning rate; returns the triplets per second of each window. The weights
+    /// change as in training, so a benchmark needs a fresh trainer.
+    public func measureThroughput(warmup: Int, steps: Int, windows: Int) -> [Double] {
+        let parallel = configuration.threads >= 2 && workspaces.count > 1
+        CPUBackend.setBLASThreads(parallel ? 1 : max(configuration.threads, 1))
+        let rate = Float(configuration.learningRate)
+        for _ in 0..<warmup { _ = trainStep(rate: rate, parallel: parallel) }
+        var rates: [Double] = []
+        for _ in 0..<windows {
+            let start = Date()
+            for _ in 0..<steps { _ = trainStep(rate: rate, parallel: parallel) }
+            rates.append(Double(steps * configuration.batchTriplets) / Date().timeIntervalSince(start))
+        }
+        return rates
+    }
+
     private func forEachShard(parallel: Bool, _ body: (Int) -> Void) {
         if parallel {
             DispatchQueue.concurrentPerform(iterations: workspaces.count, execute: body)
