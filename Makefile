@@ -4,6 +4,7 @@
 #   make test       install missing apt packages, then run the Swift tests
 #   make demo       the main job on real MNIST: fetch, prep, sample, train, plot (into out/)
 #   make golden-record   re-record the golden PNGs after an intended drawing change
+#   make bench      benchmarks against the peers, into bench/results/ (see bench/README.md)
 #   make clean      remove build outputs and out/
 
 SWIFT ?= swift
@@ -64,6 +65,18 @@ demo: build
 	$(BIN)/triplet-plot $(OUT)/run/embeddings-epoch*.tsv -o $(OUT)/scatter.png
 	@echo "Demo outputs in $(OUT)/: triplets.png, scatter-epoch*.png, run/model.safetensors"
 	@cat $(OUT)/precision.txt
+
+# Benchmarks. bench-train compares training throughput with MXNet and PyTorch and
+# measures peak memory; it creates the peers' virtual environments under .venv-bench/
+# on first use (pip, about 6 GB with PyTorch's CUDA wheels).
+BENCH_ROUNDS ?= 3
+
+.PHONY: bench bench-train
+
+bench: bench-train
+
+bench-train: build
+	BIN=$(BIN) DATA=$(DATA) bench/train.sh $(BENCH_ROUNDS)
 
 clean:
 	rm -rf .build $(OUT)

@@ -17,7 +17,11 @@ let spec = CommandSpec(
         OptionSpec("--batch-size", value: "n", default: "32", help: "Triplets per step; the network sees 3n images a step."),
         OptionSpec("--margin", value: "x", default: "1.0", help: "Margin of the loss max(d(a,p) - d(a,n) + margin, 0), on squared Euclidean distances."),
         OptionSpec("--lr", value: "x", default: "0.01", help: "Base learning rate of SGD."),
-        OptionSpec("--schedule", value: "name", default: "poly", help: "Learning-rate schedule (values: poly, constant); poly decays linearly to 0 over the run."),
+        OptionSpec("--schedule", value: "name", default: "poly",
+                   help: "Learning-rate schedule (values: poly, step, cosine, constant); poly decays linearly to 0 over the run."),
+        OptionSpec("--warmup-epochs", value: "x", default: "0", help: "Epochs (may be fractional) of linear warm-up before the schedule."),
+        OptionSpec("--step-epochs", value: "n", default: "10", help: "With --schedule step: epochs between rate drops."),
+        OptionSpec("--step-factor", value: "x", default: "0.1", help: "With --schedule step: factor applied at each drop."),
         OptionSpec("--weight-decay", value: "x", default: "0.0005", help: "L2 weight decay, applied to every parameter."),
         OptionSpec("--momentum", value: "x", default: "0", help: "SGD momentum."),
         OptionSpec("--embedding-dim", value: "n", default: "2", help: "Embedding size; 2 can be plotted directly."),
@@ -27,6 +31,9 @@ let spec = CommandSpec(
         OptionSpec("--plot-every", value: "k", default: "1", help: "Write the test embeddings every k epochs and after the last; 0 = after the last only."),
         OptionSpec("--negative-rule", value: "name", default: "uniform",
                    help: "Negative class draw (values: uniform, next-class); next-class is the tutorial's biased '+1 when equal' rule."),
+        OptionSpec("--resume", value: "checkpoint", help: "Continue the run saved in this checkpoint; its run settings replace the defaults."),
+        OptionSpec("--log", value: "path", help: "Append one JSON object per epoch to this file."),
+        OptionSpec("--fail-on-collapse", help: "Exit with status 1 when the embedding collapses to a point."),
     ],
     discussion: """
         OUTPUT:
@@ -34,21 +41,25 @@ let spec = CommandSpec(
           <dir>/model.safetensors            final weights (safetensors, loadable from Python)
           <dir>/embeddings-epochNNN.tsv      test-set embeddings for triplet-plot
         One line per epoch goes to standard error; the final test precision@1 goes to standard output.
+        SIGINT or SIGTERM stops after the current step, writes the checkpoint and exits 130 or 143;
+        continue with --resume <dir>/checkpoint.safetensors and the same --train.
         """)
+
+/// Options that decide the weights; on --resume they come from the checkpoint.
+let runOptions = ["--network", "--epochs", "--batch-size", "--margin", "--lr", "--schedule", "--warmup-epochs",
+                  "--step-epochs", "--step-factor", "--weight-decay", "--momentum", "--embedding-dim",
+                  "--per-class", "--seed", "--negative-rule"]
 
 runCommand(spec) { parsed in
     var configuration = TrainingConfiguration(trainPath: try parsed.requiredString("--train"),
                                               testPath: parsed.string("--test"),
                                               outputDirectory: try parsed.requiredString("--out"))
-    guard let network = NetworkPreset(rawValue: try parsed.requiredString("--network")) else {
-        throw UsageError("invalid value '\(parsed.string("--network")!)' for '--network': expected one of \(NetworkPreset.allCases.map(\.rawValue).joined(separator: ", "))")
-    }
-    configuration.network = network
+    let network = try parsed.choice("--network", NetworkPreset.allCases.map(\.rawValue))
+    configuration.network = NetworkPreset(rawValue: network)!
     configuration.epochs = try parsed.int("--epochs", min: 1)
     configuration.batchTriplets = try parsed.int("--batch-size", min: 1)
     configuration.margin = Float(try parsed.double("--margin", positive: true))
     configuration.learningRate = try parsed.double("--lr", positive: true)
-    configuration.schedule = try parsed.choice("--schedule", ["poly", "constant"]) == "poly" ? .poly(power: 1) : .constant
     configuration.weightDecay = Float(try parsed.double("--weight-decay", nonNegative: true))
     configuration.momentum = Float(try parsed.double("--momentum", nonNegative: true))
     guard configuration.momentum < 1 else {
@@ -62,11 +73,45 @@ runCommand(spec) { parsed in
     configuration.negativeRule = NegativeClassRule(rawValue: try parsed.choice("--negative-rule", NegativeClassRule.allCases.map(\.rawValue)))!
     configuration.showProgress = standardErrorIsTerminal
 
-    let trainer = try Trainer(configuration: configuration)
+    // The schedule's warm-up is given in epochs but counted in steps, which needs the
+    // training set's size; it is resolved once the trainer knows it.
+    let scheduleName = try parsed.choice("--schedule", ["poly", "step", "cosine", "constant"])
+    let warmupEpochs = try parsed.double("--warmup-epochs", nonNegative: true)
+    let stepFactor = try parsed.double("--step-factor", positive: true)
+    let stepEpochs = try parsed.int("--step-epochs", min: 1)
+    switch scheduleName {
+    case "poly": configuration.schedule = LearningRateSchedule(.poly(power: 1))
+    case "step": configuration.schedule = LearningRateSchedule(.step(everyEpochs: stepEpochs, factor: stepFactor))
+    case "cosine": configuration.schedule = LearningRateSchedule(.cosine)
+    default: configuration.schedule = LearningRateSchedule(.constant)
+    }
+
+    var checkpoint: (file: SafeTensorsFile, path: String)?
+    if let resumePath = parsed.string("--resume") {
+        if let explicit = runOptions.first(where: { parsed.has($0) }) {
+            throw UsageError("'\(explicit)' cannot be combined with '--resume': a resumed run keeps the settings stored in '\(resumePath)'")
+        }
+        let file = try SafeTensorsFile.read(path: resumePath)
+        try configuration.applyRunSettings(file.metadata, path: resumePath)
+        checkpoint = (file, resumePath)
+    }
+
+    var trainer = try Trainer(configuration: configuration, resumingFrom: checkpoint)
+    if checkpoint == nil && warmupEpochs > 0 {
+        configuration.schedule.warmupSteps = Int((warmupEpochs * Double(trainer.stepsPerEpoch)).rounded())
+        trainer = try Trainer(configuration: configuration)
+    }
+    let log = try parsed.string("--log").map { try TrainingLog(path: $0) }
+    let signals = StopSignalMonitor()
+    trainer.stopRequested = { signals.receivedSignal != nil }
+
+    let start = trainer.progress.completedSteps
     printError("triplet-train: \(configuration.network.rawValue), \(trainer.network.parameterCount) parameters, "
                + "\(trainer.stepsPerEpoch) steps/epoch x \(configuration.epochs) epochs, batch \(configuration.batchTriplets) triplets, "
-               + "margin \(configuration.margin), lr \(configuration.learningRate), weight decay \(configuration.weightDecay), "
-               + "seed \(configuration.seed), threads \(configuration.threads)")
+               + "margin \(configuration.margin), lr \(configuration.learningRate) (\(configuration.schedule)), "
+               + "weight decay \(configuration.weightDecay), momentum \(configuration.momentum), "
+               + "seed \(configuration.seed), threads \(configuration.threads)"
+               + (start > 0 ? ", resuming at step \(start) of \(trainer.totalSteps)" : ""))
 
     func writeEmbeddings() throws {
         guard let embeddings = trainer.testEmbeddings() else { return }
@@ -74,12 +119,30 @@ runCommand(spec) { parsed in
         try embeddings.write(to: path)
     }
 
-    try trainer.run { report in
+    let outcome = try trainer.run { report in
         printError(report.line)
+        try log?.append(report)
+        if report.looksCollapsed(margin: configuration.margin) {
+            printError(String(format: "warning: the embedding looks collapsed: loss %.4f is near the margin %.4g and the mean anchor-negative distance is %.2e",
+                              report.meanLoss, Double(configuration.margin), report.meanAnchorNegative))
+            printError("Hint: try a lower --lr, a smaller --margin, or --momentum 0; check that the classes really differ")
+            if parsed.flag("--fail-on-collapse") {
+                throw TripletKitError("the embedding collapsed in epoch \(report.epoch); stopping because of --fail-on-collapse",
+                                      hint: "the checkpoint of epoch \(report.epoch) is \(trainer.checkpointPath)")
+            }
+        }
         let isLast = report.epoch == configuration.epochs
         let isPlotEpoch = configuration.plotEvery > 0 && report.epoch % configuration.plotEvery == 0
         if isLast || isPlotEpoch { try writeEmbeddings() }
     }
+
+    if case .stopped(let steps) = outcome, let signalNumber = signals.receivedSignal {
+        printError("triplet-train: stopped by \(StopSignalMonitor.name(of: signalNumber)) after step \(steps) of \(trainer.totalSteps); checkpoint written to \(trainer.checkpointPath)")
+        printError("Resume with: triplet-train --resume \(trainer.checkpointPath) --train \(configuration.trainPath)"
+                   + (configuration.testPath.map { " --test \($0)" } ?? "") + " --out \(configuration.outputDirectory)")
+        return StopSignalMonitor.exitStatus(for: signalNumber)
+    }
+
     try trainer.writeModel()
     let peak = ResourceUsage.peakResidentBytes().map { ", peak resident memory \($0 / (1 << 20)) MiB" } ?? ""
     printError("triplet-train: wrote \(trainer.modelPath)\(peak)")

@@ -64,10 +64,10 @@ import Testing
     }
 
     @Test func scheduleDecaysToZero() {
-        let schedule = LearningRateSchedule.poly(power: 1)
-        #expect(schedule.rate(base: 0.01, step: 0, totalSteps: 4) == 0.0075)
-        #expect(schedule.rate(base: 0.01, step: 1, totalSteps: 4) == 0.005)
-        #expect(schedule.rate(base: 0.01, step: 3, totalSteps: 4) == 0)
+        let schedule = LearningRateSchedule.tutorial
+        #expect(schedule.rate(base: 0.01, step: 0, totalSteps: 4, stepsPerEpoch: 2) == 0.0075)
+        #expect(schedule.rate(base: 0.01, step: 1, totalSteps: 4, stepsPerEpoch: 2) == 0.005)
+        #expect(schedule.rate(base: 0.01, step: 3, totalSteps: 4, stepsPerEpoch: 2) == 0)
     }
 
     @Test func sgdAppliesWeightDecay() {
@@ -86,5 +86,28 @@ import Testing
         let precision = Retrieval.precisionAtOne(embeddings: points, labels: [0, 0, 1, 1, 1], dimension: 2)
         // Row 0's nearest is row 4 (0.05 away): a miss. Rows 1, 2, 3 hit; row 4 misses.
         #expect(precision == 3.0 / 5.0)
+    }
+}
+
+@Suite struct EpochReportTests {
+    let healthy = EpochReport(epoch: 3, learningRate: 0.005, meanLoss: 0.12, activeFraction: 0.1,
+                              meanAnchorPositive: 0.4, meanAnchorNegative: 6.5, tripletsPerSecond: 1500, elapsedSeconds: 12)
+
+    @Test func collapseDetection() {
+        var collapsed = healthy
+        collapsed.meanLoss = 0.999
+        collapsed.meanAnchorNegative = 0.001
+        #expect(collapsed.looksCollapsed(margin: 1))
+        #expect(!healthy.looksCollapsed(margin: 1))
+        // A loss at the margin with negatives still apart is slow learning, not collapse.
+        var stuck = healthy
+        stuck.meanLoss = 0.99
+        #expect(!stuck.looksCollapsed(margin: 1))
+    }
+
+    @Test func jsonHasEveryField() throws {
+        let object = try JSONSerialization.jsonObject(with: Data(healthy.json.utf8)) as? [String: Double]
+        #expect(object?.keys.sorted() == ["active_triplets", "an", "ap", "elapsed_s", "epoch", "loss", "lr", "triplets_per_s"])
+        #expect(object?["an"] == 6.5)
     }
 }

@@ -10,22 +10,12 @@
 import Dispatch
 import Foundation
 
-/// Statistics of one epoch, as printed and logged.
-public struct EpochReport: Sendable {
-    public var epoch: Int
-    public var learningRate: Double
-    public var meanLoss: Double
-    public var activeFraction: Double
-    public var meanAnchorPositive: Double
-    public var meanAnchorNegative: Double
-    public var tripletsPerSecond: Double
-    public var elapsedSeconds: Double
-
-    public var line: String {
-        String(format: "epoch %d  lr %.6f  loss %.4f  active %.3f  ap %.4f  an %.4f  triplets/s %.0f  elapsed %.1fs",
-               epoch, learningRate, meanLoss, activeFraction, meanAnchorPositive, meanAnchorNegative,
-               tripletsPerSecond, elapsedSeconds)
-    }
+/// How a call to `Trainer.run` ended.
+public enum TrainingOutcome: Equatable, Sendable {
+    case completed
+    /// Stopped between steps because `stopRequested` returned true; a checkpoint of the
+    /// state after `completedSteps` steps was written.
+    case stopped(completedSteps: Int)
 }
 
 public final class Trainer {
@@ -36,19 +26,24 @@ public final class Trainer {
     public let network: Network
     public let train: PackedDataset
     public let test: PackedDataset?
-    public private(set) var optimizer: SGD
+    public internal(set) var optimizer: SGD
     /// The sampler's generator; its state is saved in checkpoints.
-    public private(set) var generator: SplitMix64
-    public private(set) var completedEpochs = 0
+    public internal(set) var generator: SplitMix64
+    public internal(set) var progress = TrainingProgress()
     public private(set) var reports: [EpochReport] = []
+    /// Polled after every step; returning true ends `run` with a checkpoint.
+    public var stopRequested: () -> Bool = { false }
 
     let sampler: RandomTripletSampler
     let trainingCount: Int
     private let workspaces: [Workspace]
     private let shardSizes: [Int]
     private var gradient: [Float]
+    private var processStart = Date()
 
-    public init(configuration: TrainingConfiguration) throws {
+    /// Sets up a run from `configuration`, or continues the run saved in `checkpoint`
+    /// (whose run settings `configuration` must already hold).
+    public init(configuration: TrainingConfiguration, resumingFrom checkpoint: (file: SafeTensorsFile, path: String)? = nil) throws {
         self.configuration = configuration
         train = try PackedDataset(path: configuration.trainPath)
         test = try configuration.testPath.map { try PackedDataset(path: $0) }
@@ -74,6 +69,11 @@ public final class Trainer {
             for id in kept { members[train.label(id)].append(Int32(id)) }
         }
         trainingCount = members.reduce(0) { $0 + $1.count }
+        let populated = members.filter { !$0.isEmpty }.count
+        guard populated >= 2 else {
+            throw TripletKitError("'\(train.path)' has \(populated) class(es) with images; triplets need at least two",
+                                  hint: "train on a dataset with two or more classes")
+        }
         for (name, ids) in zip(train.classNames, members) where ids.count < 2 {
             printError("warning: class '\(name)' of '\(train.path)' has \(ids.count) image(s); it is never used as an anchor class")
         }
@@ -93,61 +93,96 @@ public final class Trainer {
         shardSizes = sizes
         workspaces = sizes.map { Workspace(network: network, capacity: max($0, 1)) }
         gradient = [Float](repeating: 0, count: network.parameterCount)
+
+        if let checkpoint { try restore(from: checkpoint.file, path: checkpoint.path) }
     }
 
     public var stepsPerEpoch: Int { configuration.stepsPerEpoch(trainingCount: trainingCount) }
     public var totalSteps: Int { stepsPerEpoch * configuration.epochs }
+    public var completedEpochs: Int { progress.completedSteps / stepsPerEpoch }
+    var elapsedInThisProcess: Double { Date().timeIntervalSince(processStart) }
 
     // MARK: - Running
 
-    /// Trains for the configured epochs; `epochFinished` runs after each epoch, after its
-    /// checkpoint is written.
-    public func run(epochFinished: (EpochReport) throws -> Void = { _ in }) throws {
+    /// Trains until the configured epochs are done or `stopRequested` returns true.
+    /// After each epoch it writes the checkpoint, then calls `epochFinished`; when stopped
+    /// it writes the checkpoint of the steps done so far.
+    @discardableResult
+    public func run(epochFinished: (EpochReport) throws -> Void = { _ in }) throws -> TrainingOutcome {
         let parallel = configuration.threads >= 2 && workspaces.count > 1
         CPUBackend.setBLASThreads(parallel ? 1 : max(configuration.threads, 1))
         try FileManager.default.createDirectory(atPath: configuration.outputDirectory, withIntermediateDirectories: true)
 
-        let start = Date()
-        let progress = ProgressLine(enabled: configuration.showProgress)
-        while completedEpochs < configuration.epochs {
-            let epoch = completedEpochs + 1
-            let epochStart = Date()
-            var lossSum = 0.0, activeSum = 0, apSum = 0.0, anSum = 0.0
-            var rate = 0.0
-            for step in 0..<stepsPerEpoch {
-                let globalStep = completedEpochs * stepsPerEpoch + step
-                rate = configuration.schedule.rate(base: configuration.learningRate, step: globalStep, totalSteps: totalSteps)
-                let result = trainStep(rate: Float(rate), parallel: parallel)
-                guard result.loss.isFinite else {
-                    throw TripletKitError("loss became \(result.loss) at epoch \(epoch), step \(step + 1)",
+        processStart = Date()
+        var epochStart = Date()
+        var epochStepsInThisProcess = 0
+        let progressLine = ProgressLine(enabled: configuration.showProgress)
+        while progress.completedSteps < totalSteps {
+            let epoch = progress.completedSteps / stepsPerEpoch + 1
+            let rate = configuration.schedule.rate(base: configuration.learningRate, step: progress.completedSteps,
+                                                   totalSteps: totalSteps, stepsPerEpoch: stepsPerEpoch)
+            let result = trainStep(rate: Float(rate), parallel: parallel)
+            guard result.loss.isFinite else {
+                progressLine.clear()
+                throw TripletKitError("loss became \(result.loss) at epoch \(epoch), step \(progress.epochSteps + 1)",
+                                      hint: lastCheckpointHint(epoch: epoch) + "; try a lower --lr")
+            }
+            progress.add(result)
+            progress.completedSteps += 1
+            epochStepsInThisProcess += 1
+
+            let seconds = Date().timeIntervalSince(epochStart)
+            progressLine.update(epoch: epoch, epochs: configuration.epochs, step: progress.epochSteps, steps: stepsPerEpoch,
+                                loss: progress.epochLossSum / Double(progress.epochSteps), rate: rate,
+                                tripletsPerSecond: Double(epochStepsInThisProcess * configuration.batchTriplets) / seconds,
+                                remainingSteps: totalSteps - progress.completedSteps,
+                                secondsPerStep: seconds / Double(epochStepsInThisProcess))
+
+            if progress.epochSteps == stepsPerEpoch {
+                progressLine.clear()
+                guard network.parameters.allSatisfy({ $0.isFinite }) else {
+                    throw TripletKitError("a weight became non-finite in epoch \(epoch)",
                                           hint: lastCheckpointHint(epoch: epoch) + "; try a lower --lr")
                 }
-                lossSum += Double(result.loss)
-                activeSum += result.activeCount
-                apSum += Double(result.anchorPositiveSum)
-                anSum += Double(result.anchorNegativeSum)
-                progress.update(epoch: epoch, epochs: configuration.epochs, step: step + 1, steps: stepsPerEpoch,
-                                loss: lossSum / Double(step + 1), rate: rate,
-                                tripletsPerSecond: Double((step + 1) * configuration.batchTriplets) / Date().timeIntervalSince(epochStart),
-                                remainingSteps: totalSteps - globalStep - 1,
-                                secondsPerStep: Date().timeIntervalSince(epochStart) / Double(step + 1))
-            }
-            progress.clear()
-            guard network.parameters.allSatisfy({ $0.isFinite }) else {
-                throw TripletKitError("a weight became non-finite in epoch \(epoch)", hint: lastCheckpointHint(epoch: epoch) + "; try a lower --lr")
+                let triplets = Double(stepsPerEpoch * configuration.batchTriplets)
+                let report = EpochReport(epoch: epoch, learningRate: rate, meanLoss: progress.epochLossSum / Double(stepsPerEpoch),
+                                         activeFraction: Double(progress.epochActiveCount) / triplets,
+                                         meanAnchorPositive: progress.epochAnchorPositiveSum / triplets,
+                                         meanAnchorNegative: progress.epochAnchorNegativeSum / triplets,
+                                         tripletsPerSecond: Double(epochStepsInThisProcess * configuration.batchTriplets) / seconds,
+                                         elapsedSeconds: elapsedInThisProcess)
+                progress.startEpoch()
+                reports.append(report)
+                try writeCheckpoint(to: checkpointPath)
+                try epochFinished(report)
+                epochStart = Date()
+                epochStepsInThisProcess = 0
             }
 
-            completedEpochs = epoch
-            let triplets = Double(stepsPerEpoch * configuration.batchTriplets)
-            let report = EpochReport(epoch: epoch, learningRate: rate, meanLoss: lossSum / Double(stepsPerEpoch),
-                                     activeFraction: Double(activeSum) / triplets,
-                                     meanAnchorPositive: apSum / triplets, meanAnchorNegative: anSum / triplets,
-                                     tripletsPerSecond: triplets / Date().timeIntervalSince(epochStart),
-                                     elapsedSeconds: Date().timeIntervalSince(start))
-            reports.append(report)
-            try writeCheckpoint(to: checkpointPath)
-            try epochFinished(report)
+            if progress.completedSteps < totalSteps && stopRequested() {
+                progressLine.clear()
+                try writeCheckpoint(to: checkpointPath)
+                return .stopped(completedSteps: progress.completedSteps)
+            }
         }
+        return .completed
+    }
+
+    /// Runs `warmup` untimed steps, then `windows` timed windows of `steps` steps each at a
+    /// constant learning rate; returns the triplets per second of each window. The weights
+    /// change as in training, so a benchmark needs a fresh trainer.
+    public func measureThroughput(warmup: Int, steps: Int, windows: Int) -> [Double] {
+        let parallel = configuration.threads >= 2 && workspaces.count > 1
+        CPUBackend.setBLASThreads(parallel ? 1 : max(configuration.threads, 1))
+        let rate = Float(configuration.learningRate)
+        for _ in 0..<warmup { _ = trainStep(rate: rate, parallel: parallel) }
+        var rates: [Double] = []
+        for _ in 0..<windows {
+            let start = Date()
+            for _ in 0..<steps { _ = trainStep(rate: rate, parallel: parallel) }
+            rates.append(Double(steps * configuration.batchTriplets) / Date().timeIntervalSince(start))
+        }
+        return rates
     }
 
     /// One optimiser step on a fresh batch of triplets.
@@ -203,23 +238,6 @@ public final class Trainer {
         return result
     }
 
-    /// Runs `warmup` untimed steps, then `windows` timed windows of `steps` steps each at a
-    /// constant learning rate; returns the triplets per second of each window. The weights
-    /// change as in training, so a benchmark needs a fresh trainer.
-    public func measureThroughput(warmup: Int, steps: Int, windows: Int) -> [Double] {
-        let parallel = configuration.threads >= 2 && workspaces.count > 1
-        CPUBackend.setBLASThreads(parallel ? 1 : max(configuration.threads, 1))
-        let rate = Float(configuration.learningRate)
-        for _ in 0..<warmup { _ = trainStep(rate: rate, parallel: parallel) }
-        var rates: [Double] = []
-        for _ in 0..<windows {
-            let start = Date()
-            for _ in 0..<steps { _ = trainStep(rate: rate, parallel: parallel) }
-            rates.append(Double(steps * configuration.batchTriplets) / Date().timeIntervalSince(start))
-        }
-        return rates
-    }
-
     private func forEachShard(parallel: Bool, _ body: (Int) -> Void) {
         if parallel {
             DispatchQueue.concurrentPerform(iterations: workspaces.count, execute: body)
@@ -265,38 +283,6 @@ public final class Trainer {
 
     private func lastCheckpointHint(epoch: Int) -> String {
         epoch > 1 ? "the last good checkpoint is '\(checkpointPath)' (epoch \(epoch - 1))" : "no checkpoint was written yet"
-    }
-
-    /// The weights as safetensors, named as in PyTorch (conv1.weight, fc2.bias, ...), with
-    /// the network, input shape and training state in the metadata.
-    public func safeTensors(includeTrainingState: Bool) -> SafeTensorsFile {
-        var tensors = network.namedParameters.map { spec, offset in
-            SafeTensorsFile.Tensor(name: spec.name, shape: spec.shape,
-                                   values: Array(network.parameters[offset..<(offset + spec.elementCount)]))
-        }
-        var metadata = configuration.metadata
-        metadata["format"] = "tripletkit"
-        metadata["input_shape"] = "\(network.inputShape.channels),\(network.inputShape.height),\(network.inputShape.width)"
-        metadata["input_scale"] = "pixel / 255"
-        metadata["class_names"] = train.classNames.joined(separator: "\t")
-        metadata["epoch"] = String(completedEpochs)
-        if includeTrainingState {
-            metadata["sampler_state"] = String(generator.state)
-            metadata["step"] = String(completedEpochs * stepsPerEpoch)
-            if !optimizer.velocity.isEmpty {
-                tensors.append(SafeTensorsFile.Tensor(name: "optimizer.velocity", shape: [optimizer.velocity.count],
-                                                      values: optimizer.velocity))
-            }
-        }
-        return SafeTensorsFile(metadata: metadata, tensors: tensors)
-    }
-
-    public func writeCheckpoint(to path: String) throws {
-        try safeTensors(includeTrainingState: true).write(to: path)
-    }
-
-    public func writeModel() throws {
-        try safeTensors(includeTrainingState: false).write(to: modelPath)
     }
 }
 

@@ -13,7 +13,7 @@ public struct TrainingConfiguration: Sendable {
     public var batchTriplets = 32
     public var margin: Float = 1.0
     public var learningRate = 0.01
-    public var schedule: LearningRateSchedule = .poly(power: 1)
+    public var schedule = LearningRateSchedule.tutorial
     public var weightDecay: Float = 0.0005
     public var momentum: Float = 0
     /// Keep this many training images per class (the tutorial's small set is 64).
@@ -38,8 +38,11 @@ public struct TrainingConfiguration: Sendable {
         max(1, (trainingCount + batchTriplets - 1) / batchTriplets)
     }
 
-    /// Settings recorded in checkpoint metadata.
-    var metadata: [String: String] {
+    // MARK: - Checkpoint metadata
+
+    /// The settings that decide the weights, as stored in checkpoint metadata. A resumed
+    /// run takes these from the checkpoint, so that it continues the same run.
+    public var runSettings: [String: String] {
         [
             "network": network.rawValue,
             "embedding_dim": String(embeddingDimension),
@@ -47,13 +50,52 @@ public struct TrainingConfiguration: Sendable {
             "batch_triplets": String(batchTriplets),
             "margin": String(margin),
             "lr": String(learningRate),
-            "schedule": "\(schedule)",
+            "schedule": schedule.description,
             "weight_decay": String(weightDecay),
             "momentum": String(momentum),
             "per_class": perClass.map(String.init) ?? "all",
             "seed": String(seed),
             "negative_rule": negativeRule.rawValue,
-            "loss": "triplet margin, squared Euclidean, mean over all triplets",
         ]
+    }
+
+    /// Replaces the run settings with those stored in a checkpoint's metadata.
+    public mutating func applyRunSettings(_ metadata: [String: String], path: String) throws {
+        func value(_ key: String) throws -> String {
+            guard let text = metadata[key] else {
+                throw TripletKitError("'\(path)': checkpoint metadata lacks '\(key)'",
+                                      hint: "resume from a checkpoint.safetensors written by triplet-train")
+            }
+            return text
+        }
+        func invalid(_ key: String) -> TripletKitError {
+            TripletKitError("'\(path)': checkpoint metadata '\(key)' has the invalid value '\(metadata[key] ?? "")'")
+        }
+        guard let preset = NetworkPreset(rawValue: try value("network")) else { throw invalid("network") }
+        guard let embedding = Int(try value("embedding_dim")), embedding > 0 else { throw invalid("embedding_dim") }
+        guard let epochs = Int(try value("epochs")), epochs > 0 else { throw invalid("epochs") }
+        guard let batch = Int(try value("batch_triplets")), batch > 0 else { throw invalid("batch_triplets") }
+        guard let margin = Float(try value("margin")) else { throw invalid("margin") }
+        guard let rate = Double(try value("lr")) else { throw invalid("lr") }
+        guard let schedule = LearningRateSchedule(description: try value("schedule")) else { throw invalid("schedule") }
+        guard let decay = Float(try value("weight_decay")) else { throw invalid("weight_decay") }
+        guard let momentum = Float(try value("momentum")) else { throw invalid("momentum") }
+        let perClassText = try value("per_class")
+        guard perClassText == "all" || Int(perClassText) != nil else { throw invalid("per_class") }
+        guard let seed = UInt64(try value("seed")) else { throw invalid("seed") }
+        guard let rule = NegativeClassRule(rawValue: try value("negative_rule")) else { throw invalid("negative_rule") }
+
+        network = preset
+        embeddingDimension = embedding
+        self.epochs = epochs
+        batchTriplets = batch
+        self.margin = margin
+        learningRate = rate
+        self.schedule = schedule
+        weightDecay = decay
+        self.momentum = momentum
+        perClass = Int(perClassText)
+        self.seed = seed
+        negativeRule = rule
     }
 }

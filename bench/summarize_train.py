@@ -1,0 +1,170 @@
+"""Summarise a bench/train.sh run as Markdown: medians over rounds, the ratio to the faster
+peer, achieved GFLOP/s against the sgemm rate of the same run, and the peak memory of the
+full-MNIST run.
+
+Usage: python3 bench/summarize_train.py RESULTS_FOLDER   (reads measurements.txt there)
+Standard library only.
+"""
+
+import re
+import statistics
+import sys
+from pathlib import Path
+
+# The reference convnet, layer by layer: (name, multiply-adds per image in the forward pass).
+# conv: output channels × output height × output width × input channels × kernel area;
+# dense: input features × output features. Pooling and ReLU are not counted.
+LAYER_MULTIPLY_ADDS = [
+    ("conv1", 32 * 24 * 24 * 1 * 5 * 5),
+    ("conv2", 64 * 8 * 8 * 32 * 5 * 5),
+    ("fc1", 1024 * 256),
+    ("fc2", 256 * 2),
+]
+FORWARD_FLOPS = 2 * sum(count for _, count in LAYER_MULTIPLY_ADDS)
+# Backward: every layer computes its weight gradient (as many FLOPs as its forward pass)
+# and every layer but the first computes its input gradient (as many again); TripletKit
+# skips conv1's input gradient, which nothing uses.
+TRAINING_FLOPS = 3 * FORWARD_FLOPS - 2 * LAYER_MULTIPLY_ADDS[0][1]
+IMAGES_PER_TRIPLET = 3
+GOAL_RATIO = 1.25
+GOAL_RSS_BYTES = 300e6
+
+LABELS = {
+    "tripletkit-2": "TripletKit, 2 threads (two shards, 1 BLAS thread each)",
+    "tripletkit-1": "TripletKit, --threads 1 (shards in turn, 1 BLAS thread)",
+    "mxnet": "MXNet, OMP_NUM_THREADS=2",
+    "torch": "PyTorch, torch.set_num_threads(2)",
+}
+PEERS = ["mxnet", "torch"]
+
+
+def parse_line(line):
+    """Return the key=value pairs of one measurement line; values may be double-quoted."""
+    return {key: value.strip('"') for key, value in re.findall(r'(\w+)=("[^"]*"|\S+)', line)}
+
+
+def read_measurements(folder):
+    runs = []
+    sgemm = []
+    full_run = None
+    for line in (folder / "measurements.txt").read_text().splitlines():
+        fields = parse_line(line)
+        if fields.get("config") == "full-run":
+            full_run = fields
+        elif fields.get("config") == "sgemm":
+            sgemm.append(fields)
+        elif "triplets_per_s" in fields:
+            runs.append(fields)
+    return runs, sgemm, full_run
+
+
+def gflops(triplets_per_second):
+    return triplets_per_second * IMAGES_PER_TRIPLET * TRAINING_FLOPS / 1e9
+
+
+def median_sgemm(sgemm, size, threads):
+    rates = [float(f["gflops"]) for f in sgemm if f["n"] == str(size) and f["threads"] == str(threads)]
+    return (statistics.median(rates), rates) if rates else (None, [])
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.exit("Usage: python3 bench/summarize_train.py RESULTS_FOLDER")
+    folder = Path(sys.argv[1])
+    runs, sgemm, full_run = read_measurements(folder)
+    out = []
+
+    environment = folder / "environment.txt"
+    if environment.exists():
+        out += ["```", environment.read_text().strip(), "```", ""]
+
+    # The denominator for 2-thread configurations is the better of the 1- and 2-thread
+    # sgemm medians: on a loaded host two threads can be slower than one, and a 2-thread
+    # program could always have run on one.
+    peak_one, _ = median_sgemm(sgemm, 2048, 1)
+    peak_two, _ = median_sgemm(sgemm, 2048, 2)
+    peaks = [rate for rate in (peak_one, peak_two) if rate is not None]
+    peak_best = max(peaks) if peaks else None
+
+    out.append(f"FLOPs per image (2 per multiply-add, conv and dense layers): forward "
+               f"{FORWARD_FLOPS / 1e6:.3f} M ("
+               + ", ".join(f"{name} {2 * count / 1e6:.3f}" for name, count in LAYER_MULTIPLY_ADDS)
+               + f"); forward + backward {TRAINING_FLOPS / 1e6:.3f} M; one step of 32 triplets "
+               f"{32 * IMAGES_PER_TRIPLET * TRAINING_FLOPS / 1e9:.3f} GFLOP.")
+    if peak_best:
+        out.append(f"At the sgemm rate of this run ({peak_best:.1f} GFLOP/s) that bounds training at "
+                   f"{peak_best * 1e9 / (IMAGES_PER_TRIPLET * TRAINING_FLOPS):.0f} triplets/s.")
+    out.append("")
+
+    configurations = [name for name in LABELS if any(r["config"] == name for r in runs)]
+    rounds = sorted({int(r["round"]) for r in runs})
+    medians = {}
+    out.append("| configuration | triplets/s (median of rounds) | per round | all windows (min–max) "
+               "| GFLOP/s | % of sgemm | step-1 loss | last-window loss | peak RSS MiB |")
+    out.append("| --- | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: |")
+    for name in configurations:
+        mine = sorted((r for r in runs if r["config"] == name), key=lambda r: int(r["round"]))
+        rates = [float(r["triplets_per_s"]) for r in mine]
+        windows = [float(w) for r in mine for w in r["windows"].split(",")]
+        medians[name] = statistics.median(rates)
+        peak = peak_one if name == "tripletkit-1" else peak_best
+        percent = f"{100 * gflops(medians[name]) / peak:.0f}%" if peak else "n/a"
+        first_loss = ", ".join(r.get("first_loss", "–") for r in mine)
+        last_loss = ", ".join(r.get("last_window_loss", "–") for r in mine)
+        version = f" {mine[0]['version']}" if "version" in mine[0] else ""
+        out.append(f"| {LABELS[name]}{version} | **{medians[name]:.0f}** | "
+                   f"{', '.join(f'{rate:.0f}' for rate in rates)} | {min(windows):.0f}–{max(windows):.0f} | "
+                   f"{gflops(medians[name]):.1f} | {percent} | {first_loss} | {last_loss} | "
+                   f"{max(int(r['peak_rss_mib']) for r in mine)} |")
+    out.append("")
+
+    peers_run = [name for name in PEERS if name in medians]
+    if "tripletkit-2" in medians and peers_run:
+        faster = max(peers_run, key=lambda name: medians[name])
+        ratio = medians["tripletkit-2"] / medians[faster]
+        per_round = []
+        for round_number in rounds:
+            in_round = {r["config"]: float(r["triplets_per_s"]) for r in runs if int(r["round"]) == round_number}
+            peer_rates = [in_round[name] for name in peers_run if name in in_round]
+            if "tripletkit-2" in in_round and peer_rates:
+                per_round.append(in_round["tripletkit-2"] / max(peer_rates))
+        verdict = "met" if ratio >= GOAL_RATIO else "NOT met"
+        out.append(f"TripletKit (2 threads) / faster peer ({faster}): **{ratio:.2f}×** on the medians; "
+                   f"per round (against that round's faster peer): {', '.join(f'{r:.2f}' for r in per_round)}. "
+                   f"Goal ≥ {GOAL_RATIO}×: {verdict}.")
+    if "tripletkit-2" in medians and "tripletkit-1" in medians:
+        out.append(f"Two shards on two threads / one thread: {medians['tripletkit-2'] / medians['tripletkit-1']:.2f}×.")
+    out.append("")
+
+    out.append("sgemm (OpenBLAS cblas_sgemm, n×n, median of 5 timings per round; GFLOP/s):")
+    out.append("")
+    out.append("| n | threads | median of rounds | per round |")
+    out.append("| ---: | ---: | ---: | --- |")
+    for size in (1024, 2048):
+        for threads in (1, 2):
+            median, rates = median_sgemm(sgemm, size, threads)
+            if median is not None:
+                out.append(f"| {size} | {threads} | {median:.1f} | {', '.join(f'{rate:.1f}' for rate in rates)} |")
+    out.append("")
+
+    if full_run:
+        rss_kib = full_run.get("max_rss_kib", "")
+        if rss_kib.isdigit():
+            rss_bytes = int(rss_kib) * 1024
+            verdict = "met" if rss_bytes < GOAL_RSS_BYTES else "NOT met"
+            memory = (f"peak RSS {rss_bytes / 1e6:.0f} MB ({rss_bytes / 2**20:.0f} MiB, /usr/bin/time -v); "
+                      f"goal < 300 MB: {verdict}")
+        else:
+            memory = f"peak RSS {full_run.get('printed_peak_mib', '?')} MiB (printed by triplet-train)"
+        out.append(f"Full-MNIST run (triplet-train, 1 epoch of 60,000 triplets, 2 threads, test embedding and "
+                   f"precision@1 included): {memory}; epoch-1 mean loss {full_run.get('loss', '?')} "
+                   f"at {full_run.get('triplets_per_s', '?')} triplets/s; "
+                   f"test precision@1 {full_run.get('precision_at_1', '?')}; wall {full_run.get('wall', '?')}.")
+    else:
+        out.append("Full-MNIST run: no result (see logs/full-run.log).")
+
+    print("\n".join(out))
+
+
+if __name__ == "__main__":
+    main()
