@@ -2,7 +2,8 @@
 // central finite differences.
 //
 // Gradient check rule: for f(x, w) = Σ g ⊙ layer(x, w) with a fixed random g, the
-// analytic dF/dx and dF/dw from backward must match (f(v + h) - f(v - h)) / 2h, h = 1e-2,
+// analytic dF/dx and dF/dw from backward must match (f(v + h) - f(v - h)) / 2h, h = 1e-2
+// unless a test passes a smaller step,
 // within |analytic - numeric| <= 1e-2 + 1e-2 · |numeric|. Forward runs in Float while the
 // difference quotient is taken in Double, and h is large enough that Float rounding of f
 // (about 1e-7 relative) stays well under the tolerance.
@@ -13,7 +14,7 @@ import Testing
 /// Runs `layer` forward and backward on `batch` images and compares every input and
 /// parameter gradient with finite differences; returns the largest error found.
 @discardableResult
-func checkGradients(_ layer: any Layer, batch: Int, seed: UInt64,
+func checkGradients(_ layer: any Layer, batch: Int, seed: UInt64, step: Float = 1e-2,
                     input makeInput: ((inout SplitMix64, Int) -> Float)? = nil) -> Float {
     var generator = SplitMix64(seed: seed)
     let inputCount = batch * layer.inputShape.elementCount
@@ -55,7 +56,6 @@ func checkGradients(_ layer: any Layer, batch: Int, seed: UInt64,
     }
 
     var worst: Float = 0
-    let step: Float = 1e-2
     func compare(_ analytic: Float, _ numeric: Double, _ what: String) {
         let error = abs(Double(analytic) - numeric)
         worst = max(worst, Float(error))
@@ -116,6 +116,43 @@ func checkGradients(_ layer: any Layer, batch: Int, seed: UInt64,
 
     @Test func flattenGradients() {
         checkGradients(Flatten(name: "flatten", input: TensorShape(channels: 3, height: 2, width: 2)), batch: 2, seed: 6)
+    }
+
+    @Test func batchNormGradients() {
+        checkGradients(BatchNorm2D(name: "bn", input: TensorShape(channels: 3, height: 3, width: 2)), batch: 4, seed: 7)
+    }
+
+    @Test func residualBlockGradients() {
+        // Every input moves all of a channel's normalised values, so a smaller step keeps
+        // the block's two ReLUs from crossing their kinks.
+        checkGradients(ResidualBlock(name: "block", input: TensorShape(channels: 2, height: 4, width: 3)), batch: 2, seed: 8,
+                       step: 1e-3)
+    }
+
+    @Test func batchNormInferenceUsesRunningStatistics() {
+        // Running mean 1 and variance 4 for the single channel: y = γ (x - 1) / 2 + β.
+        let layer = BatchNorm2D(name: "bn", input: TensorShape(channels: 1, height: 1, width: 2))
+        let parameters: [Float] = [3, 0.5]  // γ, β
+        let state: [Float] = [1, 4 - layer.epsilon]
+        let input: [Float] = [1, 5]
+        var output = [Float](repeating: 0, count: 2)
+        var scratch = [Float](repeating: 0, count: layer.scratchSize(batch: 1))
+        var unused = ([Float](repeating: 0, count: 2), [Float](repeating: 0, count: 2))
+        layer.forward(LayerBuffers(batch: 1, parameters: parameters, parameterGradients: &unused.0, input: input,
+                                   output: &output, outputGradient: &unused.1, inputGradient: nil, scratch: &scratch,
+                                   backend: CPUBackend(), state: state, isTraining: false))
+        #expect(output == [0.5, 6.5])
+    }
+
+    @Test func resnetMiniShapes() {
+        let network = NetworkPreset.resnetMini.makeNetwork(embeddingDimension: 2)
+        #expect(network.inputShape == TensorShape(channels: 3, height: 32, width: 32))
+        #expect(network.layers.map(\.outputShape.description) ==
+                ["64x16x16", "64x16x16", "64x16x16", "64x8x8", "64x8x8", "64x8x8", "4096x1x1", "2x1x1"])
+        // conv1 64·3·49+64, bn1 2·64, each block 2·(64·64·9+64) + 2·2·64, fc 2·4096+2.
+        #expect(network.parameterCount == 9472 + 128 + 2 * (2 * 36928 + 256) + 8194)
+        #expect(network.state.count == 64 * 2 + 2 * 2 * 64 * 2)
+        #expect(network.namedState.map(\.spec.name).contains("layer1.1.bn2.running_var"))
     }
 
     @Test func conv2DForwardHandComputed() {

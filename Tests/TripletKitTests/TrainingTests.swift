@@ -63,6 +63,53 @@ import Testing
         #expect(one != otherSeed)
     }
 
+    @Test func resnetMiniTrainsAndResumes() throws {
+        // Tutorial-style input: the fixture digits padded from 28×28 to 32×32 and copied to
+        // three channels.
+        let folder = try TemporaryFolder()
+        let (gray, _) = try Fixtures.packed(in: folder.path)
+        let source = try PackedDataset(path: gray)
+        let path = folder.file("rgb.tkpack")
+        let writer = try PackedDatasetWriter(path: path, height: 32, width: 32, channels: 3, classNames: source.classNames)
+        for id in 0..<source.count {
+            var pixels = [UInt8](repeating: 0, count: 32 * 32 * 3)
+            let digit = source.pixels(id)
+            for y in 0..<28 {
+                for x in 0..<28 {
+                    for c in 0..<3 { pixels[((y + 2) * 32 + x + 2) * 3 + c] = digit[y * 28 + x] }
+                }
+            }
+            try pixels.withUnsafeBytes { try writer.append(pixels: $0, label: source.label(id)) }
+        }
+        try writer.finish()
+
+        var settings = TrainingConfiguration(trainPath: path, testPath: path, outputDirectory: folder.file("run"))
+        settings.network = .resnetMini
+        settings.epochs = 3
+        settings.perClass = 10
+        let whole = try Trainer(configuration: settings)
+        try whole.run()
+        let losses = whole.reports.map(\.meanLoss)
+        #expect(losses.allSatisfy { $0.isFinite })
+        #expect(losses.last! < losses.first!, "losses \(losses)")
+        let model = try SafeTensorsFile.read(path: whole.checkpointPath)
+        // Running statistics moved away from their initial 0 and 1.
+        #expect(model.tensor(named: "bn1.running_mean")?.values.contains { $0 != 0 } == true)
+
+        settings.outputDirectory = folder.file("parts")
+        let first = try Trainer(configuration: settings)
+        var steps = 0
+        first.stopRequested = {
+            steps += 1
+            return steps == 4
+        }
+        try first.run()
+        let checkpoint = try SafeTensorsFile.read(path: first.checkpointPath)
+        let second = try Trainer(configuration: settings, resumingFrom: (checkpoint, first.checkpointPath))
+        try second.run()
+        #expect(try readWholeFile(second.checkpointPath) == readWholeFile(whole.checkpointPath))
+    }
+
     @Test func scheduleDecaysToZero() {
         let schedule = LearningRateSchedule.tutorial
         #expect(schedule.rate(base: 0.01, step: 0, totalSteps: 4, stepsPerEpoch: 2) == 0.0075)

@@ -60,6 +60,29 @@ public struct LayerBuffers {
     /// Layer-private memory of `scratchSize(batch:)` floats, kept from forward to backward.
     public var scratch: UnsafeMutablePointer<Float>
     public var backend: any ComputeBackend
+    /// This layer's non-trained state (batch normalisation's running statistics), in the
+    /// order of `stateSpecs`; forward reads it in inference mode and never writes it.
+    public var state: UnsafePointer<Float>
+    /// Training mode: batch statistics instead of running ones.
+    public var isTraining: Bool
+
+    public init(batch: Int, parameters: UnsafePointer<Float>, parameterGradients: UnsafeMutablePointer<Float>,
+                input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
+                outputGradient: UnsafeMutablePointer<Float>, inputGradient: UnsafeMutablePointer<Float>?,
+                scratch: UnsafeMutablePointer<Float>, backend: any ComputeBackend,
+                state: UnsafePointer<Float>? = nil, isTraining: Bool = true) {
+        self.batch = batch
+        self.parameters = parameters
+        self.parameterGradients = parameterGradients
+        self.input = input
+        self.output = output
+        self.outputGradient = outputGradient
+        self.inputGradient = inputGradient
+        self.scratch = scratch
+        self.backend = backend
+        self.state = state ?? parameters
+        self.isTraining = isTraining
+    }
 }
 
 /// One layer: a forward pass, and a backward pass that adds parameter gradients into
@@ -70,13 +93,22 @@ public protocol Layer: Sendable {
     var inputShape: TensorShape { get }
     var outputShape: TensorShape { get }
     var parameterSpecs: [ParameterSpec] { get }
+    /// Non-trained tensors kept with the weights, such as running statistics.
+    var stateSpecs: [ParameterSpec] { get }
     func scratchSize(batch: Int) -> Int
     func forward(_ buffers: LayerBuffers)
     func backward(_ buffers: LayerBuffers)
+    /// Folds what the training-mode forward passes of one step left in their scratch
+    /// memory (one per shard, with its batch size) into `state`. Runs once per step, after
+    /// every shard's forward, so shards never write the shared state concurrently.
+    func updateState(_ state: UnsafeMutablePointer<Float>, scratches: [UnsafePointer<Float>], batches: [Int])
 }
 
 extension Layer {
     public var parameterSpecs: [ParameterSpec] { [] }
+    public var stateSpecs: [ParameterSpec] { [] }
     public var parameterCount: Int { parameterSpecs.reduce(0) { $0 + $1.elementCount } }
+    public var stateCount: Int { stateSpecs.reduce(0) { $0 + $1.elementCount } }
     public func scratchSize(batch: Int) -> Int { 0 }
+    public func updateState(_ state: UnsafeMutablePointer<Float>, scratches: [UnsafePointer<Float>], batches: [Int]) {}
 }

@@ -11,6 +11,10 @@ public final class Network: @unchecked Sendable {
     public var parameters: [Float]
     /// Offset of each layer's first parameter in `parameters`.
     public let parameterOffsets: [Int]
+    /// Non-trained tensors (running statistics), layer after layer; the optimiser never
+    /// touches them.
+    public var state: [Float]
+    public let stateOffsets: [Int]
     public let backend: any ComputeBackend
 
     public init(architecture: String, layers: [any Layer], backend: any ComputeBackend = CPUBackend()) {
@@ -22,13 +26,19 @@ public final class Network: @unchecked Sendable {
         self.layers = layers
         self.backend = backend
         var offsets: [Int] = []
+        var stateOffsets: [Int] = []
         var total = 0
+        var stateTotal = 0
         for layer in layers {
             offsets.append(total)
+            stateOffsets.append(stateTotal)
             total += layer.parameterCount
+            stateTotal += layer.stateCount
         }
         parameterOffsets = offsets
         parameters = [Float](repeating: 0, count: total)
+        self.stateOffsets = stateOffsets
+        state = [Float](repeating: 0, count: stateTotal)
     }
 
     public var inputShape: TensorShape { layers[0].inputShape }
@@ -37,10 +47,19 @@ public final class Network: @unchecked Sendable {
 
     /// Every parameter tensor with its offset into `parameters`, in storage order.
     public var namedParameters: [(spec: ParameterSpec, offset: Int)] {
+        Self.named(layers.map(\.parameterSpecs), offsets: parameterOffsets)
+    }
+
+    /// Every state tensor with its offset into `state`, in storage order.
+    public var namedState: [(spec: ParameterSpec, offset: Int)] {
+        Self.named(layers.map(\.stateSpecs), offsets: stateOffsets)
+    }
+
+    private static func named(_ specs: [[ParameterSpec]], offsets: [Int]) -> [(spec: ParameterSpec, offset: Int)] {
         var result: [(ParameterSpec, Int)] = []
-        for (layer, start) in zip(layers, parameterOffsets) {
+        for (layerSpecs, start) in zip(specs, offsets) {
             var offset = start
-            for spec in layer.parameterSpecs {
+            for spec in layerSpecs {
                 result.append((spec, offset))
                 offset += spec.elementCount
             }
@@ -48,43 +67,71 @@ public final class Network: @unchecked Sendable {
         return result
     }
 
-    /// Draws every parameter afresh from `generator`, tensor by tensor in storage order.
+    /// Draws every parameter afresh from `generator`, tensor by tensor in storage order,
+    /// and resets the state tensors.
     public func initializeParameters(using generator: inout SplitMix64) {
-        for (spec, offset) in namedParameters {
-            for i in 0..<spec.elementCount {
-                switch spec.initialization {
-                case .heNormal(let fanIn):
-                    parameters[offset + i] = generator.nextGaussian() * (2 / Float(fanIn)).squareRoot()
-                case .zeros:
-                    parameters[offset + i] = 0
-                case .ones:
-                    parameters[offset + i] = 1
+        func fill(_ values: inout [Float], _ named: [(spec: ParameterSpec, offset: Int)]) {
+            for (spec, offset) in named {
+                for i in 0..<spec.elementCount {
+                    switch spec.initialization {
+                    case .heNormal(let fanIn):
+                        values[offset + i] = generator.nextGaussian() * (2 / Float(fanIn)).squareRoot()
+                    case .zeros:
+                        values[offset + i] = 0
+                    case .ones:
+                        values[offset + i] = 1
+                    }
                 }
+            }
+        }
+        fill(&parameters, namedParameters)
+        fill(&state, namedState)
+    }
+
+    /// Runs the forward pass on the images in `workspace.input` and returns the output,
+    /// (N, F) for a network that ends in a dense layer. In training mode, layers with state
+    /// leave batch statistics in the workspace for `updateState`.
+    public func forward(_ workspace: Workspace, batch: Int, training: Bool = false) -> UnsafeMutablePointer<Float> {
+        precondition(batch <= workspace.capacity)
+        withBuffers { parameters, state in
+            for index in layers.indices {
+                layers[index].forward(workspace.buffers(layer: index, batch: batch, parameters: parameters, state: state,
+                                                        training: training, network: self))
+            }
+        }
+        return workspace.activations[layers.count]
+    }
+
+    /// Folds the batch statistics of one step's training-mode forward passes, one
+    /// workspace per shard, into the running state, in shard order.
+    public func updateState(workspaces: [Workspace], batches: [Int]) {
+        guard !state.isEmpty else { return }
+        state.withUnsafeMutableBufferPointer { state in
+            for (index, layer) in layers.enumerated() where layer.stateCount > 0 {
+                layer.updateState(state.baseAddress! + stateOffsets[index],
+                                  scratches: workspaces.map { UnsafePointer($0.scratch[index]) }, batches: batches)
             }
         }
     }
 
-    /// Runs the forward pass on the images in `workspace.input` and returns the output,
-    /// (N, F) for a network that ends in a dense layer.
-    public func forward(_ workspace: Workspace, batch: Int) -> UnsafeMutablePointer<Float> {
-        precondition(batch <= workspace.capacity)
+    private func withBuffers<T>(_ body: (UnsafePointer<Float>, UnsafePointer<Float>) -> T) -> T {
         parameters.withUnsafeBufferPointer { parameters in
-            for index in layers.indices {
-                layers[index].forward(workspace.buffers(layer: index, batch: batch, parameters: parameters.baseAddress!,
-                                                        network: self))
+            state.withUnsafeBufferPointer { state in
+                // An empty array may have no storage; any valid pointer serves, since no
+                // layer without state reads it.
+                body(parameters.baseAddress!, state.baseAddress ?? parameters.baseAddress!)
             }
         }
-        return workspace.activations[layers.count]
     }
 
     /// Runs the backward pass from the gradient in `workspace.outputGradient` and adds the
     /// parameter gradients into `workspace.parameterGradients`. The forward pass of the
     /// same batch must come first, since backward reads its stored activations.
     public func backward(_ workspace: Workspace, batch: Int) {
-        parameters.withUnsafeBufferPointer { parameters in
+        withBuffers { parameters, state in
             for index in layers.indices.reversed() {
-                layers[index].backward(workspace.buffers(layer: index, batch: batch, parameters: parameters.baseAddress!,
-                                                         network: self))
+                layers[index].backward(workspace.buffers(layer: index, batch: batch, parameters: parameters, state: state,
+                                                         training: true, network: self))
             }
         }
     }
@@ -159,7 +206,8 @@ public final class Workspace: @unchecked Sendable {
         parameterGradients.update(repeating: 0, count: parameterCount)
     }
 
-    func buffers(layer index: Int, batch: Int, parameters: UnsafePointer<Float>, network: Network) -> LayerBuffers {
+    func buffers(layer index: Int, batch: Int, parameters: UnsafePointer<Float>, state: UnsafePointer<Float>,
+                 training: Bool, network: Network) -> LayerBuffers {
         let offset = network.parameterOffsets[index]
         return LayerBuffers(batch: batch,
                             parameters: parameters + offset,
@@ -169,6 +217,8 @@ public final class Workspace: @unchecked Sendable {
                             outputGradient: gradients[index + 1],
                             inputGradient: index == 0 ? nil : gradients[index],
                             scratch: scratch[index],
-                            backend: network.backend)
+                            backend: network.backend,
+                            state: state + network.stateOffsets[index],
+                            isTraining: training)
     }
 }

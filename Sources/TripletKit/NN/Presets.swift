@@ -7,10 +7,19 @@ public enum NetworkPreset: String, CaseIterable, Sendable {
     /// inputs. Convolutions are unpadded (28 → 24 → 12 → 8 → 4, 1024 features).
     case convnet
 
+    /// A small residual network with batch normalisation on 3×32×32 inputs, after the
+    /// tutorial's backbone (ResNet-18's layers up to its first stage): conv 7×7×64 with
+    /// stride 2 and padding 3, batch norm, ReLU, max-pool 2, two basic residual blocks of
+    /// 64 channels, then dense to the embedding from the 64×8×8 features.
+    /// Deviation: ResNet-18 pools with a 3×3 window, stride 2 and padding 1; a 2×2 window
+    /// gives the same 8×8 output here.
+    case resnetMini = "resnet-mini"
+
     /// The input shape the preset expects.
     public var inputShape: TensorShape {
         switch self {
         case .convnet: TensorShape(channels: 1, height: 28, width: 28)
+        case .resnetMini: TensorShape(channels: 3, height: 32, width: 32)
         }
     }
 
@@ -29,6 +38,19 @@ public enum NetworkPreset: String, CaseIterable, Sendable {
             let fc2 = Dense(name: "fc2", inputFeatures: 256, outputFeatures: embeddingDimension)
             return Network(architecture: rawValue,
                            layers: [conv1, relu1, pool1, conv2, relu2, pool2, flatten, fc1, relu3, fc2],
+                           backend: backend)
+
+        case .resnetMini:
+            let conv1 = Conv2D(name: "conv1", input: inputShape, outputChannels: 64, kernelSize: 7, stride: 2, padding: 3)
+            let bn1 = BatchNorm2D(name: "bn1", input: conv1.outputShape)
+            let relu1 = ReLU(name: "relu1", input: bn1.outputShape)
+            let pool1 = MaxPool2D(name: "pool1", input: relu1.outputShape)
+            let block1 = ResidualBlock(name: "layer1.0", input: pool1.outputShape)
+            let block2 = ResidualBlock(name: "layer1.1", input: block1.outputShape)
+            let flatten = Flatten(name: "flatten", input: block2.outputShape)
+            let fc = Dense(name: "fc", inputFeatures: flatten.outputShape.elementCount, outputFeatures: embeddingDimension)
+            return Network(architecture: rawValue,
+                           layers: [conv1, bn1, relu1, pool1, block1, block2, flatten, fc],
                            backend: backend)
         }
     }

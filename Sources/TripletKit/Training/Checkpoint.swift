@@ -71,6 +71,10 @@ extension Trainer {
             SafeTensorsFile.Tensor(name: spec.name, shape: spec.shape,
                                    values: Array(network.parameters[offset..<(offset + spec.elementCount)]))
         }
+        tensors += network.namedState.map { spec, offset in
+            SafeTensorsFile.Tensor(name: spec.name, shape: spec.shape,
+                                   values: Array(network.state[offset..<(offset + spec.elementCount)]))
+        }
         var metadata = configuration.runSettings
         metadata["format"] = "tripletkit"
         metadata["loss"] = "triplet margin, squared Euclidean, mean over all triplets"
@@ -109,6 +113,12 @@ extension Trainer {
                 throw TripletKitError("'\(path)': tensor '\(spec.name)' has shape \(tensor.shape), expected \(spec.shape)")
             }
             network.parameters.replaceSubrange(offset..<(offset + spec.elementCount), with: tensor.values)
+        }
+        for (spec, offset) in network.namedState {
+            guard let tensor = checkpoint.tensor(named: spec.name), tensor.shape == spec.shape else {
+                throw TripletKitError("'\(path)': checkpoint lacks state tensor '\(spec.name)' of shape \(spec.shape)")
+            }
+            network.state.replaceSubrange(offset..<(offset + spec.elementCount), with: tensor.values)
         }
         if !optimizer.velocity.isEmpty {
             guard let velocity = checkpoint.tensor(named: Self.velocityTensorName),

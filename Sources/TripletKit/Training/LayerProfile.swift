@@ -19,19 +19,26 @@ public enum LayerProfile {
 
         var forward = [[Double]](repeating: [], count: network.layers.count)
         var backward = [[Double]](repeating: [], count: network.layers.count)
-        network.parameters.withUnsafeBufferPointer { parameters in
-            for _ in 0..<repeats {
-                for index in network.layers.indices {
-                    let buffers = workspace.buffers(layer: index, batch: batch, parameters: parameters.baseAddress!, network: network)
-                    let start = DispatchTime.now().uptimeNanoseconds
-                    network.layers[index].forward(buffers)
-                    forward[index].append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        // Pointers taken once for the whole measurement; the arrays are not modified meanwhile.
+        let state = network.state.isEmpty ? [0] : network.state
+        let parameters = network.parameters
+        parameters.withUnsafeBufferPointer { parameterPointer in
+            state.withUnsafeBufferPointer { statePointer in
+                func buffers(_ index: Int) -> LayerBuffers {
+                    workspace.buffers(layer: index, batch: batch, parameters: parameterPointer.baseAddress!,
+                                      state: statePointer.baseAddress!, training: true, network: network)
                 }
-                for index in network.layers.indices.reversed() {
-                    let buffers = workspace.buffers(layer: index, batch: batch, parameters: parameters.baseAddress!, network: network)
-                    let start = DispatchTime.now().uptimeNanoseconds
-                    network.layers[index].backward(buffers)
-                    backward[index].append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+                for _ in 0..<repeats {
+                    for index in network.layers.indices {
+                        let start = DispatchTime.now().uptimeNanoseconds
+                        network.layers[index].forward(buffers(index))
+                        forward[index].append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+                    }
+                    for index in network.layers.indices.reversed() {
+                        let start = DispatchTime.now().uptimeNanoseconds
+                        network.layers[index].backward(buffers(index))
+                        backward[index].append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+                    }
                 }
             }
         }

@@ -201,10 +201,11 @@ public final class Trainer {
                 let workspace = workspaces[shard]
                 let range = firstImage[shard]..<(firstImage[shard] + shardSizes[shard])
                 fillInput(workspace.input, from: train, ids: Array(ids[range]))
-                let output = network.forward(workspace, batch: range.count)
+                let output = network.forward(workspace, batch: range.count, training: true)
                 (destination + range.lowerBound * dimension).update(from: output, count: range.count * dimension)
             }
         }
+        network.updateState(workspaces: workspaces, batches: shardSizes)
 
         var lossGradient = [Float](repeating: 0, count: ids.count * dimension)
         let result = embeddings.withUnsafeBufferPointer { embeddings in
