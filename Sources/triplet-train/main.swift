@@ -74,7 +74,7 @@ runCommand(spec) { parsed in
     configuration.showProgress = standardErrorIsTerminal
 
     // The schedule's warm-up is given in epochs but counted in steps, which needs the
-    // training set's size; it is resolved once the trainer knows it.
+    // training set's size, so it is resolved once the trainer has loaded the data.
     let scheduleName = try parsed.choice("--schedule", ["poly", "step", "cosine", "constant"])
     let warmupEpochs = try parsed.double("--warmup-epochs", nonNegative: true)
     let stepFactor = try parsed.double("--step-factor", positive: true)

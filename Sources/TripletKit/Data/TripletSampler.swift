@@ -14,7 +14,7 @@ public struct Triplet: Equatable, Sendable {
     }
 }
 
-/// How the negative class is drawn once the anchor class is known.
+/// The rule that draws the negative class once the anchor class is known.
 public enum NegativeClassRule: String, CaseIterable, Sendable {
     /// Uniform among the other classes that have samples.
     case uniform

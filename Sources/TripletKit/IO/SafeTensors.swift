@@ -122,7 +122,7 @@ public struct SafeTensorsFile {
     }
 }
 
-/// A JSON string literal with the escapes JSON requires.
+/// Quotes `text` as a JSON string literal with the escapes JSON requires.
 func jsonString(_ text: String) -> String {
     var result = "\""
     for scalar in text.unicodeScalars {

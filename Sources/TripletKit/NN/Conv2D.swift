@@ -2,7 +2,7 @@
 //
 // Letters: N batch, C input channels, K output channels, H×W input, P×Q output,
 // R×S kernel. Input (C, N, H, W), output (K, N, P, Q), weight (K, C, R, S) as in
-// PyTorch, bias (K). Scratch holds the column matrix (C·R·S, N·P·Q), which forward
+// PyTorch, bias (K). Scratch contains the column matrix (C·R·S, N·P·Q), which forward
 // fills and backward reuses for the input gradient.
 
 public struct Conv2D: Layer {
@@ -121,8 +121,8 @@ public struct Conv2D: Layer {
         }
     }
 
-    /// The adjoint of `im2col`: adds every column entry back onto the input position it
-    /// was copied from. Overwrites `inputGradient` (C, N, H, W).
+    /// Adds every column entry back onto the input position it was copied from, the
+    /// adjoint of `im2col`. Overwrites `inputGradient` (C, N, H, W).
     func col2im(_ columns: UnsafePointer<Float>, batch: Int, into inputGradient: UnsafeMutablePointer<Float>) {
         let (height, width) = (inputShape.height, inputShape.width)
         let (outHeight, outWidth) = (outputShape.height, outputShape.width)

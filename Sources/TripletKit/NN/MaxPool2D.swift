@@ -51,15 +51,15 @@ public struct MaxPool2D: Layer {
     }
 
     /// Routes each output gradient to the first input position, in row-major order,
-    /// that holds the window's maximum; the position is found again from the input and
+    /// that contains the window's maximum. The position is found again from the input and
     /// output rather than stored during forward.
     public func backward(_ b: LayerBuffers) {
         guard let inputGradient = b.inputGradient else { return }
         let (height, width) = (inputShape.height, inputShape.width)
         let (outHeight, outWidth) = (outputShape.height, outputShape.width)
-        // Windows do not overlap, so each input position receives at most one gradient;
-        // the 2×2 path writes every position of a window, and only the general path and
-        // a dropped remainder row or column need the zero fill.
+        // Windows do not overlap, so each input position receives at most one gradient.
+        // The 2×2 path writes every position of a window, so only the general path and a
+        // dropped remainder row or column need the zero fill.
         let coversInput = size == 2 && height % 2 == 0 && width % 2 == 0
         if !coversInput {
             inputGradient.update(repeating: 0, count: b.batch * inputShape.elementCount)
@@ -77,7 +77,7 @@ public struct MaxPool2D: Layer {
                         let best = output[p * outWidth + q]
                         let value = outputGradient[p * outWidth + q]
                         // The same first-maximum order as the general loop below, written
-                        // as selects: which position holds the maximum is random, so
+                        // as selects: which position contains the maximum is random, so
                         // branches on it would be mispredicted a quarter of the time.
                         let isFirst = input[top + 2 * q] == best
                         let afterFirst = isFirst ? 0 : value

@@ -199,7 +199,7 @@ public final class Workspace: @unchecked Sendable {
     /// The network's input: (C, N, H, W) floats, which for one channel is (N, H, W).
     public var input: UnsafeMutablePointer<Float> { activations[0] }
 
-    /// Where the caller puts the loss gradient with respect to the network's output.
+    /// The buffer for the loss gradient with respect to the network's output.
     public var outputGradient: UnsafeMutablePointer<Float> { gradients[gradients.count - 1] }
 
     public func zeroParameterGradients() {

@@ -7,10 +7,10 @@ public enum NetworkPreset: String, CaseIterable, Sendable {
     /// inputs. Convolutions are unpadded (28 → 24 → 12 → 8 → 4, 1024 features).
     case convnet
 
-    /// A small residual network with batch normalisation on 3×32×32 inputs, after the
-    /// tutorial's backbone (ResNet-18's layers up to its first stage): conv 7×7×64 with
-    /// stride 2 and padding 3, batch norm, ReLU, max-pool 2, two basic residual blocks of
-    /// 64 channels, then dense to the embedding from the 64×8×8 features.
+    /// A small residual network with batch normalisation on 3×32×32 inputs, modelled on the
+    /// tutorial's backbone (ResNet-18's layers up to its first stage). It is conv 7×7×64
+    /// with stride 2 and padding 3, batch norm, ReLU and max-pool 2, then two basic residual
+    /// blocks of 64 channels and a dense layer from the 64×8×8 features to the embedding.
     /// Deviation: ResNet-18 pools with a 3×3 window, stride 2 and padding 1; a 2×2 window
     /// gives the same 8×8 output here.
     case resnetMini = "resnet-mini"

@@ -55,7 +55,7 @@ public struct ResidualBlock: Layer {
 
     public func scratchSize(batch: Int) -> Int { layout(batch: batch).total }
 
-    /// The buffers of sublayer `index`, carved from the block's buffers.
+    /// Carves the buffers of sublayer `index` out of the block's buffers.
     private func sublayerBuffers(_ index: Int, _ b: LayerBuffers, _ layout: ScratchLayout,
                                  parameterOffsets: [Int], stateOffsets: [Int]) -> LayerBuffers {
         LayerBuffers(batch: b.batch,

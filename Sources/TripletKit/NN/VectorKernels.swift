@@ -1,11 +1,11 @@
 // Element-wise kernels written with 8-lane SIMD, because the compiler does not vectorise
-// the plain loops on its own: a float sum is a serial dependency chain unless its lanes
+// the plain loops on its own. A float sum is a serial dependency chain unless its lanes
 // are split explicitly, and a select through three pointers that may alias stays scalar.
 // Lane order is fixed, so results are the same on every run.
 
 typealias Lanes = SIMD8<Float>
 
-/// The sum of `count` floats, accumulated in 8 lanes that are added up at the end.
+/// Sums `count` floats in 8 lanes that are added up at the end.
 func laneSum(_ values: UnsafePointer<Float>, count: Int) -> Float {
     let raw = UnsafeRawPointer(values)
     var lanes = Lanes()

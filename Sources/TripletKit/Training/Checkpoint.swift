@@ -4,7 +4,7 @@
 
 import Foundation
 
-/// Where a run stands: steps done and the sums of the current, unfinished epoch.
+/// The position of a run: steps done and the sums of the current, unfinished epoch.
 public struct TrainingProgress: Equatable, Sendable {
     public var completedSteps = 0
     /// Steps of the current epoch done so far and their sums, for the epoch's report.
@@ -63,9 +63,9 @@ public struct TrainingProgress: Equatable, Sendable {
 extension Trainer {
     static let velocityTensorName = "optimizer.velocity"
 
-    /// The weights as safetensors, named as in PyTorch (conv1.weight, fc2.bias, ...), with
-    /// the network, input shape and run settings in the metadata; with the training state
-    /// too when `includeTrainingState` is set.
+    /// Builds the safetensors form of the weights, named as in PyTorch (conv1.weight,
+    /// fc2.bias, ...), with the network, input shape and run settings in the metadata. The
+    /// training state is added when `includeTrainingState` is set.
     public func safeTensors(includeTrainingState: Bool) -> SafeTensorsFile {
         var tensors = network.namedParameters.map { spec, offset in
             SafeTensorsFile.Tensor(name: spec.name, shape: spec.shape,

@@ -35,8 +35,8 @@ public struct EpochReport: Sendable {
         return "{" + fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}"
     }
 
-    /// Whether the epoch looks like an embedding collapse: every embedding close to one
-    /// point, so the loss sits at the margin and anchor-negative distances are near zero.
+    /// Tells whether the epoch looks like an embedding collapse: every embedding close to
+    /// one point, so the loss is at the margin and anchor-negative distances are near zero.
     public func looksCollapsed(margin: Float) -> Bool {
         meanAnchorNegative < 0.01 * Double(margin) && meanLoss > 0.9 * Double(margin)
     }

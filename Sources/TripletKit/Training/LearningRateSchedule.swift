@@ -27,7 +27,7 @@ public struct LearningRateSchedule: Equatable, Sendable, CustomStringConvertible
 
     public static let tutorial = LearningRateSchedule(.poly(power: 1))
 
-    /// The rate for step `step` (0-based) of `totalSteps`.
+    /// Returns the rate for step `step` (0-based) of `totalSteps`.
     public func rate(base: Double, step: Int, totalSteps: Int, stepsPerEpoch: Int) -> Double {
         if step < warmupSteps {
             return base * Double(step + 1) / Double(warmupSteps)

@@ -1,5 +1,5 @@
-// SIGINT and SIGTERM handling for long runs: the first signal asks the run to stop after
-// its current step (so it can write a checkpoint); a second one ends the process at once.
+// SIGINT and SIGTERM handling for long runs. The first signal requests a stop after the
+// current step, so the run can write a checkpoint, and a second one ends the process at once.
 
 import Dispatch
 import Foundation

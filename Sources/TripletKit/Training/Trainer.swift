@@ -3,14 +3,14 @@
 // and test-set embeddings.
 //
 // Each step's batch of 3B images is split into a fixed number of shards that run on their
-// own threads with one BLAS thread each; their parameter gradients are summed in shard
+// own threads with one BLAS thread each. Their parameter gradients are summed in shard
 // order. The shard count does not depend on --threads, so one and two threads give
 // bit-identical weights.
 
 import Dispatch
 import Foundation
 
-/// How a call to `Trainer.run` ended.
+/// The way a call to `Trainer.run` ended.
 public enum TrainingOutcome: Equatable, Sendable {
     case completed
     /// Stopped between steps because `stopRequested` returned true; a checkpoint of the
@@ -52,7 +52,7 @@ public final class Trainer {
         for dataset in [train] + (test.map { [$0] } ?? []) {
             let shape = TensorShape(channels: dataset.channels, height: dataset.height, width: dataset.width)
             guard shape == network.inputShape else {
-                throw TripletKitError("'\(dataset.path)' holds \(shape) images, but network '\(configuration.network.rawValue)' takes \(network.inputShape)",
+                throw TripletKitError("'\(dataset.path)' contains \(shape) images, but network '\(configuration.network.rawValue)' takes \(network.inputShape)",
                                       hint: "repack the data with mnist-prep at the network's input size")
             }
         }
@@ -185,7 +185,7 @@ public final class Trainer {
         return rates
     }
 
-    /// One optimiser step on a fresh batch of triplets.
+    /// Samples a fresh batch of triplets and takes one optimiser step on it.
     func trainStep(rate: Float, parallel: Bool) -> TripletLossResult {
         let tripletCount = configuration.batchTriplets
         let dimension = configuration.embeddingDimension
@@ -270,7 +270,7 @@ public final class Trainer {
         return result
     }
 
-    /// The test set's embeddings with their labels, for triplet-plot.
+    /// Embeds the test set and returns the embeddings with their labels, for triplet-plot.
     public func testEmbeddings() -> EmbeddingSet? {
         guard let test else { return nil }
         return EmbeddingSet(epoch: completedEpochs, classNames: test.classNames,

@@ -9,7 +9,7 @@ public struct TrainingConfiguration: Sendable {
     public var network: NetworkPreset = .convnet
     public var embeddingDimension = 2
     public var epochs = 100
-    /// Triplets per step; the network sees three times as many images.
+    /// Triplets per step. The network processes three times as many images.
     public var batchTriplets = 32
     public var margin: Float = 1.0
     public var learningRate = 0.01
