@@ -51,7 +51,7 @@ public struct BatchNorm2D: Layer {
             var channelMean: Float
             var variance: Float
             if b.isTraining {
-                channelMean = laneSum(x, count: count) / Float(count)
+                channelMean = b.backend.sum(x, count: count) / Float(count)
                 var squares: Float = 0
                 for i in 0..<count { squares += (x[i] - channelMean) * (x[i] - channelMean) }
                 variance = squares / Float(count)
@@ -81,7 +81,7 @@ public struct BatchNorm2D: Layer {
             let dy = b.outputGradient + c * count
             let channelMean = mean[c]
             let inverse = inverseDeviation[c]
-            let gradientSum = laneSum(dy, count: count)
+            let gradientSum = b.backend.sum(dy, count: count)
             var projection: Float = 0
             for i in 0..<count { projection += dy[i] * (x[i] - channelMean) * inverse }
             b.parameterGradients[c] += projection

@@ -56,7 +56,7 @@ public struct Conv2D: Layer {
                        alpha: 1, a: weight, lda: patchSize, b: b.scratch, ldb: columns,
                        beta: 0, c: b.output, ldc: columns)
         for k in 0..<outputChannels {
-            addScalar(bias[k], to: b.output + k * columns, count: columns)
+            b.backend.add(bias[k], to: b.output + k * columns, count: columns)
         }
     }
 
@@ -70,7 +70,7 @@ public struct Conv2D: Layer {
                        alpha: 1, a: b.outputGradient, lda: columns, b: b.scratch, ldb: columns,
                        beta: 1, c: weightGradient, ldc: patchSize)
         for k in 0..<outputChannels {
-            biasGradient[k] += laneSum(b.outputGradient + k * columns, count: columns)
+            biasGradient[k] += b.backend.sum(b.outputGradient + k * columns, count: columns)
         }
 
         guard let inputGradient = b.inputGradient else { return }

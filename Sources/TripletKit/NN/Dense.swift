@@ -31,7 +31,7 @@ public struct Dense: Layer {
                        alpha: 1, a: b.input, lda: inputFeatures, b: b.parameters, ldb: inputFeatures,
                        beta: 0, c: b.output, ldc: outputFeatures)
         for n in 0..<b.batch {
-            addVector(bias, to: b.output + n * outputFeatures, count: outputFeatures)
+            b.backend.add(bias, to: b.output + n * outputFeatures, count: outputFeatures)
         }
     }
 
@@ -43,7 +43,7 @@ public struct Dense: Layer {
                        alpha: 1, a: b.outputGradient, lda: outputFeatures, b: b.input, ldb: inputFeatures,
                        beta: 1, c: b.parameterGradients, ldc: inputFeatures)
         for n in 0..<b.batch {
-            addVector(b.outputGradient + n * outputFeatures, to: biasGradient, count: outputFeatures)
+            b.backend.add(b.outputGradient + n * outputFeatures, to: biasGradient, count: outputFeatures)
         }
 
         guard let inputGradient = b.inputGradient else { return }

@@ -12,13 +12,13 @@ public struct ReLU: Layer {
     public var outputShape: TensorShape { inputShape }
 
     public func forward(_ b: LayerBuffers) {
-        reluForward(b.input, b.output, count: b.batch * inputShape.elementCount)
+        b.backend.relu(b.input, b.output, count: b.batch * inputShape.elementCount)
     }
 
     /// dx = dy where y > 0, else 0 (the subgradient at 0 is taken as 0, as in PyTorch).
     public func backward(_ b: LayerBuffers) {
         guard let inputGradient = b.inputGradient else { return }
-        reluBackward(output: b.output, outputGradient: b.outputGradient, inputGradient: inputGradient,
+        b.backend.reluGradient(output: b.output, outputGradient: b.outputGradient, inputGradient: inputGradient,
                      count: b.batch * inputShape.elementCount)
     }
 }

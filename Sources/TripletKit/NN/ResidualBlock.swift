@@ -96,8 +96,8 @@ public struct ResidualBlock: Layer {
         let count = b.batch * inputShape.elementCount
         let chain = b.scratch + layout.outputs[sublayers.count - 1]
         b.output.update(from: chain, count: count)
-        addVector(b.input, to: b.output, count: count)
-        reluForward(b.output, b.output, count: count)
+        b.backend.add(b.input, to: b.output, count: count)
+        b.backend.relu(b.output, b.output, count: count)
     }
 
     public func backward(_ b: LayerBuffers) {
@@ -109,7 +109,7 @@ public struct ResidualBlock: Layer {
         // the shortcut.
         let last = sublayers.count - 1
         let sumGradient = b.scratch + layout.outputGradients[last]
-        reluBackward(output: b.output, outputGradient: b.outputGradient, inputGradient: sumGradient, count: count)
+        b.backend.reluGradient(output: b.output, outputGradient: b.outputGradient, inputGradient: sumGradient, count: count)
 
         for index in sublayers.indices.reversed() {
             sublayers[index].backward(sublayerBuffers(index, b, layout, parameterOffsets: parameterOffsets, stateOffsets: stateOffsets))
@@ -117,7 +117,7 @@ public struct ResidualBlock: Layer {
 
         guard let inputGradient = b.inputGradient else { return }
         inputGradient.update(from: b.scratch + layout.chainInputGradient, count: count)
-        addVector(sumGradient, to: inputGradient, count: count)
+        b.backend.add(sumGradient, to: inputGradient, count: count)
     }
 
     public func updateState(_ state: UnsafeMutablePointer<Float>, scratches: [UnsafePointer<Float>], batches: [Int]) {
