@@ -6,10 +6,14 @@
 public struct TripletKitError: Error, CustomStringConvertible, Equatable {
     public var message: String
     public var hint: String?
+    /// The command-line option whose value caused the failure, when the value itself is
+    /// unusable (a training set with one class, say); tools then report a usage error.
+    public var option: String?
 
-    public init(_ message: String, hint: String? = nil) {
+    public init(_ message: String, hint: String? = nil, option: String? = nil) {
         self.message = message
         self.hint = hint
+        self.option = option
     }
 
     public var description: String {

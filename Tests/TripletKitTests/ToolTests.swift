@@ -98,6 +98,22 @@ import Testing
         #expect(Array(png.prefix(4)) == [0x89, 0x50, 0x4E, 0x47])
     }
 
+    @Test func oneClassTrainingSetIsUsageError() throws {
+        let folder = try TemporaryFolder()
+        let path = folder.file("one-class.tkpack")
+        let writer = try PackedDatasetWriter(path: path, height: 28, width: 28, channels: 1, classNames: ["7", "empty"])
+        for _ in 0..<4 {
+            let pixels = [UInt8](repeating: 9, count: 784)
+            try pixels.withUnsafeBytes { try writer.append(pixels: $0, label: 0) }
+        }
+        try writer.finish()
+        let run = try Tools.run("triplet-train", ["--train", path, "--out", folder.file("run")])
+        #expect(run.status == 64)
+        #expect(run.standardError.contains("invalid value '\(path)' for '--train'"))
+        #expect(run.standardError.contains("at least two"))
+        #expect(run.standardError.contains("Usage: triplet-train"))
+    }
+
     @Test func missingInputExits1() throws {
         let folder = try TemporaryFolder()
         let run = try Tools.run("triplet-train", ["--train", folder.file("absent.tkpack"), "--out", folder.file("run")])

@@ -294,15 +294,22 @@ public func runCommand(_ spec: CommandSpec, arguments: [String] = Array(CommandL
         }
         status = try body(parsed)
     } catch let error as UsageError {
-        printError("Error: \(error.message)")
-        printError("Usage: \(spec.usageLine)")
-        printError("  See '\(spec.name) --help' for more information.")
+        printUsageError(error.message, spec: spec)
+        status = ExitStatus.usage
+    } catch let error as TripletKitError where error.option != nil {
+        printUsageError(error.description, spec: spec)
         status = ExitStatus.usage
     } catch {
         printError("Error: \(error)")
         status = ExitStatus.failure
     }
     exit(status)
+}
+
+private func printUsageError(_ message: String, spec: CommandSpec) {
+    printError("Error: \(message)")
+    printError("Usage: \(spec.usageLine)")
+    printError("  See '\(spec.name) --help' for more information.")
 }
 
 /// Writes a result line to standard output.

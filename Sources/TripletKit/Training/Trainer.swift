@@ -53,7 +53,8 @@ public final class Trainer {
             let shape = TensorShape(channels: dataset.channels, height: dataset.height, width: dataset.width)
             guard shape == network.inputShape else {
                 throw TripletKitError("'\(dataset.path)' contains \(shape) images, but network '\(configuration.network.rawValue)' takes \(network.inputShape)",
-                                      hint: "repack the data with mnist-prep at the network's input size")
+                                      hint: "repack the data with mnist-prep at the network's input size",
+                                      option: dataset === train ? "--train" : "--test")
             }
         }
         if let test, test.classNames != train.classNames {
@@ -71,8 +72,8 @@ public final class Trainer {
         trainingCount = members.reduce(0) { $0 + $1.count }
         let populated = members.filter { !$0.isEmpty }.count
         guard populated >= 2 else {
-            throw TripletKitError("'\(train.path)' has \(populated) class(es) with images; triplets need at least two",
-                                  hint: "train on a dataset with two or more classes")
+            throw TripletKitError("invalid value '\(train.path)' for '--train': \(populated) class(es) with images, but triplets need at least two",
+                                  hint: "train on a dataset with two or more classes", option: "--train")
         }
         for (name, ids) in zip(train.classNames, members) where ids.count < 2 {
             printError("warning: class '\(name)' of '\(train.path)' has \(ids.count) image(s); it is never used as an anchor class")
