@@ -133,4 +133,28 @@ import Testing
             #expect(checkpoint.metadata["sampler_state"] != nil, "attempt \(attempt)")
         }
     }
+
+    @Test func resumeAfterKillMatchesUninterrupted() throws {
+        let folder = try TemporaryFolder()
+        let (train, _) = try Fixtures.packed(in: folder.path)
+        let arguments = ["--train", train, "--epochs", "60", "--per-class", "2", "--seed", "8", "--plot-every", "0"]
+
+        let process = Process()
+        process.executableURL = Tools.productsFolder.appendingPathComponent("triplet-train")
+        process.arguments = arguments + ["--out", folder.file("killed")]
+        process.standardError = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let checkpoint = folder.file("killed/checkpoint.safetensors")
+        while !FileManager.default.fileExists(atPath: checkpoint) && process.isRunning { usleep(2_000) }
+        usleep(30_000)
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+
+        let resumed = try Tools.run("triplet-train", ["--resume", checkpoint, "--train", train, "--out", folder.file("killed")])
+        #expect(resumed.status == 0, "\(resumed.standardError)")
+        let whole = try Tools.run("triplet-train", arguments + ["--out", folder.file("whole")])
+        #expect(whole.status == 0)
+        #expect(try readWholeFile(folder.file("killed/model.safetensors")) == readWholeFile(folder.file("whole/model.safetensors")))
+    }
 }
