@@ -5,6 +5,8 @@
 //   w = w - rate · v
 // Weight decay applies to every parameter, biases included, as MXNet's SGD does.
 
+import Dispatch
+
 public struct SGD: Sendable {
     public var weightDecay: Float
     public var momentum: Float
@@ -18,20 +20,51 @@ public struct SGD: Sendable {
     }
 
     public mutating func step(parameters: inout [Float], gradients: UnsafePointer<Float>, rate: Float) {
+        step(parameters: &parameters, gradientShards: [gradients], rate: rate, parallel: false)
+    }
+
+    /// Updates with the sum of `gradientShards`, added in shard order, so the result equals
+    /// a step on their precomputed sum. With `parallel`, two threads update halves of the
+    /// buffer, which gives the same result since each element is updated on its own.
+    public mutating func step(parameters: inout [Float], gradientShards: [UnsafePointer<Float>], rate: Float,
+                              parallel: Bool) {
+        precondition(!gradientShards.isEmpty)
         let decay = weightDecay
         let momentum = self.momentum
+        let count = parameters.count
+        let parts = parallel ? 2 : 1
+        let first = gradientShards[0]
+        let second = gradientShards.count > 1 ? gradientShards[1] : nil
+        let others = Array(gradientShards.dropFirst(2))
+
+        // The gradient of element i: shards 0 and 1 inline, since two is the usual count.
+        @inline(__always) func gradient(_ i: Int) -> Float {
+            var sum = first[i]
+            if let second { sum += second[i] }
+            for shard in others { sum += shard[i] }
+            return sum
+        }
+
         parameters.withUnsafeMutableBufferPointer { weights in
+            let weights = weights.baseAddress!
             if momentum == 0 {
-                for i in 0..<weights.count {
-                    weights[i] -= rate * (gradients[i] + decay * weights[i])
+                let update = { (part: Int) in
+                    for i in (part * count / parts)..<((part + 1) * count / parts) {
+                        weights[i] -= rate * (gradient(i) + decay * weights[i])
+                    }
                 }
+                parts > 1 ? DispatchQueue.concurrentPerform(iterations: parts, execute: update) : update(0)
                 return
             }
             velocity.withUnsafeMutableBufferPointer { velocity in
-                for i in 0..<weights.count {
-                    velocity[i] = momentum * velocity[i] + gradients[i] + decay * weights[i]
-                    weights[i] -= rate * velocity[i]
+                let velocity = velocity.baseAddress!
+                let update = { (part: Int) in
+                    for i in (part * count / parts)..<((part + 1) * count / parts) {
+                        velocity[i] = momentum * velocity[i] + gradient(i) + decay * weights[i]
+                        weights[i] -= rate * velocity[i]
+                    }
                 }
+                parts > 1 ? DispatchQueue.concurrentPerform(iterations: parts, execute: update) : update(0)
             }
         }
     }

@@ -38,7 +38,6 @@ public final class Trainer {
     let trainingCount: Int
     private let workspaces: [Workspace]
     private let shardSizes: [Int]
-    private var gradient: [Float]
     private var processStart = Date()
 
     /// Sets up a run from `configuration`, or continues the run saved in `checkpoint`
@@ -93,7 +92,6 @@ public final class Trainer {
         let network = self.network
         shardSizes = sizes
         workspaces = sizes.map { Workspace(network: network, capacity: max($0, 1)) }
-        gradient = [Float](repeating: 0, count: network.parameterCount)
 
         if let checkpoint { try restore(from: checkpoint.file, path: checkpoint.path) }
     }
@@ -228,15 +226,9 @@ public final class Trainer {
             }
         }
 
-        // Sum the shards' gradients in shard order, then update.
-        gradient.withUnsafeMutableBufferPointer { total in
-            total.baseAddress!.update(from: workspaces[0].parameterGradients, count: total.count)
-            for workspace in workspaces.dropFirst() {
-                let shardGradient = workspace.parameterGradients
-                for i in 0..<total.count { total[i] += shardGradient[i] }
-            }
-        }
-        gradient.withUnsafeBufferPointer { optimizer.step(parameters: &network.parameters, gradients: $0.baseAddress!, rate: rate) }
+        // The optimiser sums the shards' gradients in shard order as it updates.
+        optimizer.step(parameters: &network.parameters, gradientShards: workspaces.map { UnsafePointer($0.parameterGradients) },
+                       rate: rate, parallel: parallel)
         return result
     }
 
