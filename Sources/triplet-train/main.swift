@@ -119,7 +119,7 @@ runCommand(spec) { parsed in
         try embeddings.write(to: path)
     }
 
-    let outcome = try trainer.run { report in
+    func finishEpoch(_ report: EpochReport) throws {
         printError(report.line)
         try log?.append(report)
         if report.looksCollapsed(margin: configuration.margin) {
@@ -136,10 +136,34 @@ runCommand(spec) { parsed in
         if isLast || isPlotEpoch { try writeEmbeddings() }
     }
 
+    // A run that fails before its first checkpoint leaves no empty output folder behind.
+    let outputExisted = FileManager.default.fileExists(atPath: configuration.outputDirectory)
+    func removeEmptyOutput() {
+        let contents = (try? FileManager.default.contentsOfDirectory(atPath: configuration.outputDirectory)) ?? ["?"]
+        if !outputExisted && contents.isEmpty { try? FileManager.default.removeItem(atPath: configuration.outputDirectory) }
+    }
+
+    let outcome: TrainingOutcome
+    do {
+        outcome = try trainer.run(epochFinished: finishEpoch)
+    } catch {
+        removeEmptyOutput()
+        throw error
+    }
+    if start == trainer.totalSteps {
+        printError("triplet-train: the run in '\(checkpoint?.path ?? "")' was already complete; writing its model")
+    }
+
     if case .stopped(let steps) = outcome, let signalNumber = signals.receivedSignal {
         printError("triplet-train: stopped by \(StopSignalMonitor.name(of: signalNumber)) after step \(steps) of \(trainer.totalSteps); checkpoint written to \(trainer.checkpointPath)")
-        printError("Resume with: triplet-train --resume \(trainer.checkpointPath) --train \(configuration.trainPath)"
-                   + (configuration.testPath.map { " --test \($0)" } ?? "") + " --out \(configuration.outputDirectory)")
+        // The options that are not stored in the checkpoint, as given, so the resumed run
+        // writes the same files.
+        var resume = [CommandLine.arguments[0], "--resume", trainer.checkpointPath, "--train", configuration.trainPath]
+        for option in ["--test", "--out", "--threads", "--plot-every", "--log"] where parsed.has(option) {
+            resume += [option, parsed.string(option)!]
+        }
+        if parsed.flag("--fail-on-collapse") { resume.append("--fail-on-collapse") }
+        printError("Resume with: " + resume.map(shellQuoted).joined(separator: " "))
         return StopSignalMonitor.exitStatus(for: signalNumber)
     }
 
@@ -154,4 +178,10 @@ runCommand(spec) { parsed in
         printOutput(String(format: "test precision@1: %.4f", precision))
     }
     return ExitStatus.success
+}
+
+/// Quotes `word` for a POSIX shell when it contains anything but safe characters.
+func shellQuoted(_ word: String) -> String {
+    let safe = word.allSatisfy { $0.isLetter || $0.isNumber || "-_./=:,+@".contains($0) }
+    return safe && !word.isEmpty ? word : "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
 }

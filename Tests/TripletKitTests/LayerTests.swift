@@ -11,6 +11,26 @@
 import Testing
 @testable import TripletKit
 
+/// A heap buffer of floats whose address stays valid for its lifetime, so a LayerBuffers
+/// built from it can be used for several calls.
+final class FloatBuffer {
+    let pointer: UnsafeMutablePointer<Float>
+    let count: Int
+
+    init(_ values: [Float]) {
+        count = max(values.count, 1)
+        pointer = .allocate(capacity: count)
+        pointer.initialize(repeating: 0, count: count)
+        pointer.update(from: values, count: values.count)
+    }
+
+    convenience init(count: Int, value: Float = 0) { self.init([Float](repeating: value, count: count)) }
+
+    deinit { pointer.deallocate() }
+
+    var array: [Float] { Array(UnsafeBufferPointer(start: pointer, count: count)) }
+}
+
 /// Runs `layer` forward and backward on `batch` images and compares every input and
 /// parameter gradient with finite differences; returns the largest error found.
 @discardableResult
@@ -19,41 +39,29 @@ func checkGradients(_ layer: any Layer, batch: Int, seed: UInt64, step: Float = 
     var generator = SplitMix64(seed: seed)
     let inputCount = batch * layer.inputShape.elementCount
     let outputCount = batch * layer.outputShape.elementCount
-    var input = (0..<inputCount).map { makeInput?(&generator, $0) ?? generator.nextGaussian() }
-    var parameters = (0..<layer.parameterCount).map { _ in generator.nextGaussian() * 0.5 }
+    let input = FloatBuffer((0..<inputCount).map { makeInput?(&generator, $0) ?? generator.nextGaussian() })
+    let parameters = FloatBuffer((0..<layer.parameterCount).map { _ in generator.nextGaussian() * 0.5 })
     let upstream = (0..<outputCount).map { _ in generator.nextGaussian() }
-    var scratch = [Float](repeating: 0, count: max(layer.scratchSize(batch: batch), 1))
+    let scratch = FloatBuffer(count: layer.scratchSize(batch: batch))
+    let output = FloatBuffer(count: outputCount)
+    let outputGradient = FloatBuffer(upstream)
+    let inputGradient = FloatBuffer(count: inputCount, value: .nan)
+    let parameterGradient = FloatBuffer(count: layer.parameterCount)
+    let buffers = LayerBuffers(batch: batch, parameters: parameters.pointer, parameterGradients: parameterGradient.pointer,
+                               input: input.pointer, output: output.pointer, outputGradient: outputGradient.pointer,
+                               inputGradient: inputGradient.pointer, scratch: scratch.pointer, backend: CPUBackend())
 
-    func objective(_ input: [Float], _ parameters: [Float]) -> Double {
-        var output = [Float](repeating: 0, count: outputCount)
-        var unusedGradient = [Float](repeating: 0, count: max(parameters.count, 1))
-        var unusedOutputGradient = [Float](repeating: 0, count: outputCount)
-        input.withUnsafeBufferPointer { input in
-            parameters.withUnsafeBufferPointer { parameters in
-                layer.forward(LayerBuffers(batch: batch, parameters: parameters.baseAddress ?? UnsafePointer(unusedGradient),
-                                           parameterGradients: &unusedGradient, input: input.baseAddress!,
-                                           output: &output, outputGradient: &unusedOutputGradient,
-                                           inputGradient: nil, scratch: &scratch, backend: CPUBackend()))
-            }
-        }
-        return zip(output, upstream).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+    // f = Σ g ⊙ output, in Double.
+    func objective() -> Double {
+        layer.forward(buffers)
+        return zip(output.array, upstream).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
     }
 
-    // Analytic gradients.
-    var output = [Float](repeating: 0, count: outputCount)
-    var outputGradient = upstream
-    var inputGradient = [Float](repeating: .nan, count: inputCount)
-    var parameterGradient = [Float](repeating: 0, count: max(parameters.count, 1))
-    input.withUnsafeBufferPointer { inputPointer in
-        parameters.withUnsafeBufferPointer { parameterPointer in
-            let buffers = LayerBuffers(batch: batch, parameters: parameterPointer.baseAddress ?? UnsafePointer(parameterGradient),
-                                       parameterGradients: &parameterGradient, input: inputPointer.baseAddress!,
-                                       output: &output, outputGradient: &outputGradient, inputGradient: &inputGradient,
-                                       scratch: &scratch, backend: CPUBackend())
-            layer.forward(buffers)
-            layer.backward(buffers)
-        }
-    }
+    // Analytic gradients first; the finite differences below rerun forward only.
+    layer.forward(buffers)
+    layer.backward(buffers)
+    let analyticInput = inputGradient.array
+    let analyticParameters = parameterGradient.array
 
     var worst: Float = 0
     func compare(_ analytic: Float, _ numeric: Double, _ what: String) {
@@ -61,25 +69,35 @@ func checkGradients(_ layer: any Layer, batch: Int, seed: UInt64, step: Float = 
         worst = max(worst, Float(error))
         #expect(error <= 1e-2 + 1e-2 * abs(numeric), "\(layer.name) \(what): analytic \(analytic), numeric \(numeric)")
     }
-    for i in 0..<inputCount {
-        let saved = input[i]
-        input[i] = saved + step
-        let plus = objective(input, parameters)
-        input[i] = saved - step
-        let minus = objective(input, parameters)
-        input[i] = saved
-        compare(inputGradient[i], (plus - minus) / Double(2 * step), "input[\(i)]")
-    }
-    for i in 0..<parameters.count {
-        let saved = parameters[i]
-        parameters[i] = saved + step
-        let plus = objective(input, parameters)
-        parameters[i] = saved - step
-        let minus = objective(input, parameters)
-        parameters[i] = saved
-        compare(parameterGradient[i], (plus - minus) / Double(2 * step), "parameter[\(i)]")
+    for (values, analytic, what) in [(input, analyticInput, "input"), (parameters, analyticParameters, "parameter")] {
+        let count = what == "input" ? inputCount : layer.parameterCount
+        for i in 0..<count {
+            let saved = values.pointer[i]
+            values.pointer[i] = saved + step
+            let plus = objective()
+            values.pointer[i] = saved - step
+            let minus = objective()
+            values.pointer[i] = saved
+            compare(analytic[i], (plus - minus) / Double(2 * step), "\(what)[\(i)]")
+        }
     }
     return worst
+}
+
+/// Runs `layer` forward on `input` and returns its output.
+func forwardOutput(_ layer: any Layer, batch: Int, input: [Float], parameters: [Float] = [],
+                   state: [Float] = [], isTraining: Bool = true) -> [Float] {
+    let inputBuffer = FloatBuffer(input)
+    let parameterBuffer = FloatBuffer(parameters)
+    let stateBuffer = FloatBuffer(state)
+    let output = FloatBuffer(count: batch * layer.outputShape.elementCount)
+    let unusedGradients = (FloatBuffer(count: parameters.count), FloatBuffer(count: output.count))
+    let scratch = FloatBuffer(count: layer.scratchSize(batch: batch))
+    layer.forward(LayerBuffers(batch: batch, parameters: parameterBuffer.pointer, parameterGradients: unusedGradients.0.pointer,
+                               input: inputBuffer.pointer, output: output.pointer, outputGradient: unusedGradients.1.pointer,
+                               inputGradient: nil, scratch: scratch.pointer, backend: CPUBackend(),
+                               state: stateBuffer.pointer, isTraining: isTraining))
+    return Array(output.array.prefix(batch * layer.outputShape.elementCount))
 }
 
 @Suite struct LayerTests {
@@ -134,13 +152,7 @@ func checkGradients(_ layer: any Layer, batch: Int, seed: UInt64, step: Float = 
         let layer = BatchNorm2D(name: "bn", input: TensorShape(channels: 1, height: 1, width: 2))
         let parameters: [Float] = [3, 0.5]  // γ, β
         let state: [Float] = [1, 4 - layer.epsilon]
-        let input: [Float] = [1, 5]
-        var output = [Float](repeating: 0, count: 2)
-        var scratch = [Float](repeating: 0, count: layer.scratchSize(batch: 1))
-        var unused = ([Float](repeating: 0, count: 2), [Float](repeating: 0, count: 2))
-        layer.forward(LayerBuffers(batch: 1, parameters: parameters, parameterGradients: &unused.0, input: input,
-                                   output: &output, outputGradient: &unused.1, inputGradient: nil, scratch: &scratch,
-                                   backend: CPUBackend(), state: state, isTraining: false))
+        let output = forwardOutput(layer, batch: 1, input: [1, 5], parameters: parameters, state: state, isTraining: false)
         #expect(output == [0.5, 6.5])
     }
 
@@ -162,15 +174,7 @@ func checkGradients(_ layer: any Layer, batch: Int, seed: UInt64, step: Float = 
         //   6 7 8
         // plus the bias 0.5.
         let layer = Conv2D(name: "conv", input: TensorShape(channels: 1, height: 3, width: 3), outputChannels: 1, kernelSize: 2)
-        let input = (0..<9).map(Float.init)
-        let parameters: [Float] = [1, 1, 1, 1, 0.5]
-        var output = [Float](repeating: 0, count: 4)
-        var scratch = [Float](repeating: 0, count: layer.scratchSize(batch: 1))
-        var unusedGradient = [Float](repeating: 0, count: 5)
-        var unusedOutputGradient = [Float](repeating: 0, count: 4)
-        layer.forward(LayerBuffers(batch: 1, parameters: parameters, parameterGradients: &unusedGradient, input: input,
-                                   output: &output, outputGradient: &unusedOutputGradient, inputGradient: nil,
-                                   scratch: &scratch, backend: CPUBackend()))
+        let output = forwardOutput(layer, batch: 1, input: (0..<9).map(Float.init), parameters: [1, 1, 1, 1, 0.5])
         #expect(output == [8.5, 12.5, 20.5, 24.5])
     }
 
@@ -178,11 +182,7 @@ func checkGradients(_ layer: any Layer, batch: Int, seed: UInt64, step: Float = 
         // Two images in (C, N, H, W): channel 0 of image 0, channel 0 of image 1, channel 1
         // of image 0, ... Flatten must give each image's (C, H, W) features in a row.
         let layer = Flatten(name: "flatten", input: TensorShape(channels: 2, height: 1, width: 2))
-        let input: [Float] = [1, 2,  10, 20,  3, 4,  30, 40]
-        var output = [Float](repeating: 0, count: 8)
-        var unused = ([Float](repeating: 0, count: 8), [Float](repeating: 0, count: 8), [Float](repeating: 0, count: 8))
-        layer.forward(LayerBuffers(batch: 2, parameters: [], parameterGradients: &unused.0, input: input, output: &output,
-                                   outputGradient: &unused.1, inputGradient: nil, scratch: &unused.2, backend: CPUBackend()))
+        let output = forwardOutput(layer, batch: 2, input: [1, 2,  10, 20,  3, 4,  30, 40])
         #expect(output == [1, 2, 3, 4,  10, 20, 30, 40])
     }
 
@@ -193,11 +193,7 @@ func checkGradients(_ layer: any Layer, batch: Int, seed: UInt64, step: Float = 
         //   10 11 12 13 14         16 18
         //   15 16 17 18 19
         let layer = MaxPool2D(name: "pool", input: TensorShape(channels: 1, height: 4, width: 5))
-        let input = (0..<20).map(Float.init)
-        var output = [Float](repeating: 0, count: 4)
-        var unused = ([Float](repeating: 0, count: 20), [Float](repeating: 0, count: 20), [Float](repeating: 0, count: 20))
-        layer.forward(LayerBuffers(batch: 1, parameters: [], parameterGradients: &unused.0, input: input, output: &output,
-                                   outputGradient: &unused.1, inputGradient: nil, scratch: &unused.2, backend: CPUBackend()))
+        let output = forwardOutput(layer, batch: 1, input: (0..<20).map(Float.init))
         #expect(output == [6, 8, 16, 18])
     }
 

@@ -89,7 +89,8 @@ import Testing
         let out = folder.file("run")
         let run = try interruptedRun(folder, train: train, out: out, signalNumber: signalNumber)
         #expect(run.status == status, "\(run.standardError)")
-        #expect(run.standardError.contains("Resume with: triplet-train --resume \(out)/checkpoint.safetensors"))
+        #expect(run.standardError.contains("Resume with: "))
+        #expect(run.standardError.contains("triplet-train --resume \(out)/checkpoint.safetensors --train \(train) --out \(out) --threads 1"))
 
         // Resuming finishes the run with the weights of an uninterrupted one.
         let resumed = try Tools.run("triplet-train", ["--resume", out + "/checkpoint.safetensors", "--train", train,

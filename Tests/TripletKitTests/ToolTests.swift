@@ -67,6 +67,7 @@ import Testing
         let unknown = try Tools.run("mnist-prep", ["--imgs", "a"])
         #expect(unknown.status == 64)
         #expect(unknown.standardError.contains("unknown option '--imgs'"))
+        #expect(unknown.standardError.contains("did you mean '--images'?"))
 
         let missing = try Tools.run("triplet-sample", [])
         #expect(missing.status == 64)

@@ -120,6 +120,13 @@ public struct CommandSpec: Sendable {
         options.first { $0.name == name || $0.shortName == name }
     }
 
+    /// Returns the option name within two edits of `name` (a typo such as --image for
+    /// --images), or nil when none or several are that close.
+    func closestOption(to name: String) -> String? {
+        let candidates = options.map(\.name).filter { editDistance($0, name) <= 2 }
+        return candidates.count == 1 ? candidates[0] : nil
+    }
+
     /// Parses `arguments` (without the program name) against this spec.
     public func parse(_ arguments: [String]) throws(UsageError) -> ParsedArguments {
         var parsed = ParsedArguments(spec: self)
@@ -145,7 +152,8 @@ public struct CommandSpec: Sendable {
                 inlineValue = String(word[word.index(after: equals)...])
             }
             guard let option = option(named: name) else {
-                throw UsageError("unknown option '\(name)'")
+                let suggestion = closestOption(to: name).map { "; did you mean '\($0)'?" } ?? ""
+                throw UsageError("unknown option '\(name)'\(suggestion)")
             }
             if option.name == "--help" {
                 parsed.wantsHelp = true
@@ -184,6 +192,21 @@ public struct CommandSpec: Sendable {
         }
         return parsed
     }
+}
+
+/// The Levenshtein distance between two strings, in characters.
+func editDistance(_ first: String, _ second: String) -> Int {
+    let a = Array(first), b = Array(second)
+    guard !a.isEmpty, !b.isEmpty else { return max(a.count, b.count) }
+    var previous = Array(0...b.count)
+    for i in 1...a.count {
+        var current = [i] + [Int](repeating: 0, count: b.count)
+        for j in 1...b.count {
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+        }
+        previous = current
+    }
+    return previous[b.count]
 }
 
 /// An invalid command line; the tool prints it with the usage line and exits 64.
