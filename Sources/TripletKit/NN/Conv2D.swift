@@ -106,7 +106,7 @@ public struct Conv2D: Layer {
                             }
                             let source = image + y * width
                             if stride == 1 && padding == 0 {
-                                destination.update(from: source + s, count: outWidth)
+                                copyFloats(source + s, to: destination, count: outWidth)
                             } else {
                                 for q in 0..<outWidth {
                                     let x = q * stride + s - padding
