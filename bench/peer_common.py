@@ -3,7 +3,7 @@
 Both peers train the reference convnet with TripletKit's settings: 32 random triplets a
 step, concatenated into one batch of 96 images, the loss
 mean(max(|a-p|² - |a-n|² + 1, 0)) and SGD with lr 0.01, weight decay 5e-4 and no
-momentum. Each framework script supplies one `step(images, triplets)` function that runs
+momentum. Each framework script supplies one `step(batch, count)` function that runs
 forward, loss, backward and update and returns the loss as a Python float. This module
 times that function the way `triplet-bench train` times TripletKit's step.
 """
@@ -28,11 +28,16 @@ def parse_arguments(framework):
     parser.add_argument("--data", default="data/mnist",
                         help="folder with train-images-idx3-ubyte.gz and train-labels-idx1-ubyte.gz")
     parser.add_argument("--threads", type=int, default=2, help="CPU threads for the framework's kernels")
-    parser.add_argument("--warmup", type=int, default=20, help="untimed steps first")
+    parser.add_argument("--warmup", type=int, default=20,
+                        help="untimed steps first, at least 1 because the first step's loss is reported")
     parser.add_argument("--steps", type=int, default=200, help="steps per timed window")
     parser.add_argument("--windows", type=int, default=3, help="timed windows; the median is reported")
     parser.add_argument("--seed", type=int, default=0, help="seed for initialisation and sampling")
-    return parser.parse_args()
+    arguments = parser.parse_args()
+    for name in ("threads", "warmup", "steps", "windows"):
+        if getattr(arguments, name) < 1:
+            parser.error(f"invalid value {getattr(arguments, name)} for --{name}: expected at least 1")
+    return arguments
 
 
 def read_idx(path):
@@ -85,7 +90,7 @@ class TripletSampler:
 
 
 def gather_batch(images, ids):
-    """The batch as float32 (N, 1, 28, 28) in [0, 1], as TripletKit scales its bytes."""
+    """Gather images `ids` as float32 (N, 1, 28, 28) in [0, 1], scaled as TripletKit scales them."""
     return (images[ids].astype(np.float32) * np.float32(1 / 255))[:, None]
 
 
@@ -94,11 +99,13 @@ def peak_rss_mib():
 
 
 def run_benchmark(framework, version, arguments, step):
-    """Time `step(images, ids) -> loss` and print one key=value line.
+    """Time `step(batch, count) -> loss` and print one key=value line.
+
+    `batch` contains `count` anchors, then as many positives and negatives.
 
     Each timed step includes sampling, gathering and scaling the batch, the framework's
     forward, loss, backward and update, and reading the loss back to Python, which waits
-    for the framework's queued work.
+    for the loss and for every earlier operation it depends on.
     """
     images, labels = load_training_set(arguments.data)
     sampler = TripletSampler(labels, arguments.seed)

@@ -34,7 +34,7 @@ def make_network():
                 nn.MaxPool2D(pool_size=2),
                 nn.Dense(256, activation="relu"),  # Dense flattens its (N, 64, 4, 4) input
                 nn.Dense(2))
-    # MSRAPrelu with slope 0 is He-normal over the fan-in; biases keep their zero initialiser.
+    # MSRAPrelu with slope 0 is He-normal over the fan-in. Biases keep their zero initialiser.
     network.initialize(mx.init.MSRAPrelu(factor_type="in", slope=0.0))
     network.hybridize(static_alloc=True, static_shape=True)
     return network

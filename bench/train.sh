@@ -38,7 +38,7 @@ fail() {
 }
 
 case "$rounds" in
-    '' | *[!0-9]* | 0) echo "Usage: bench/train.sh [ROUNDS]  (ROUNDS is a positive integer, got '$rounds')" >&2; exit 64 ;;
+    '' | *[!0-9]* | 0) echo "train.sh: invalid ROUNDS '$rounds': expected a positive integer. Usage: bench/train.sh [ROUNDS]" >&2; exit 64 ;;
 esac
 for peer in $PEERS; do
     case "$peer" in
@@ -87,31 +87,55 @@ cc -O2 -o "$RESULTS/sgemm_peak" bench/sgemm_peak.c -lopenblas || fail "building 
 {
     echo "date=$(date -Iseconds)"
     echo "host=$(uname -srm) cpus=$(nproc) cpu=\"$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')\""
-    echo "source=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo '+uncommitted changes')"
+    echo "checkout=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo '+uncommitted changes')"
     echo "bin=$BIN triplet-bench built $(date -r "$BIN/triplet-bench" -Iseconds)"
     echo "rounds=$rounds steps=$STEPS windows=$WINDOWS warmup=$WARMUP threads=$THREADS peers=\"$PEERS\""
-    echo "openblas=$(dpkg-query -W -f='${Package} ${Version}' 'libopenblas0*' 2>/dev/null | head -1)"
+    echo "openblas=\"$(dpkg-query -W -f='${db:Status-Abbrev} ${Package} ${Version}\n' 'libopenblas0*' 2>/dev/null \
+        | awk '$1 == "ii" {print $2, $3}' | paste -sd, -)\""
 } > "$RESULTS/environment.txt"
 
 failures=0
 
-# Runs one measurement; every key=value line it prints is recorded with the round, the
-# configuration and the load average just before it started.
+# Prints the CPU time, in clock ticks, that all processes have used since boot.
+busy_ticks() {
+    awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat
+}
+
+# Runs a command with its output in LOG and sets other_load: the cores that other
+# processes kept busy meanwhile, on average (the host's CPU time minus the command's own,
+# over its wall time). Figures taken with other_load well above 0 were disturbed.
+run_timed() {
+    local log=$1
+    shift
+    local before wall user system
+    before=$(busy_ticks)
+    if ! { time "$@" > "$log" 2>&1; } 2> "$log.time"; then
+        rm -f "$log.time"
+        return 1
+    fi
+    read -r wall user system < "$log.time"
+    rm -f "$log.time"
+    other_load=$(awk -v ticks=$(($(busy_ticks) - before)) -v hertz="$(getconf CLK_TCK)" \
+        -v wall="$wall" -v own="$user" -v own_system="$system" \
+        'BEGIN { printf "%.2f", (ticks / hertz - own - own_system) / wall }')
+}
+
+# Runs one measurement and records every key=value line it prints, prefixed with the
+# round, the configuration and other_load.
 measure() {
     local round=$1 name=$2
     shift 2
     local log="$RESULTS/logs/round$round-$name.log"
-    local load
-    load=$(cut -d' ' -f1 /proc/loadavg)
     echo "train.sh: round $round/$rounds: $name" >&2
-    if "$@" > "$log" 2>&1; then
-        grep -E '^[a-z_]+=|^sgemm ' "$log" | sed "s/^/round=$round config=$name load=$load /" >> "$measurements"
-    else
+    if ! run_timed "$log" "$@"; then
         echo "train.sh: $name failed in round $round; see $log" >&2
         failures=$((failures + 1))
+        return
     fi
+    grep -E '^[a-z_]+=|^sgemm ' "$log" | sed "s/^/round=$round config=$name other_load=$other_load /" >> "$measurements"
 }
 
+TIMEFORMAT='%R %U %S'
 bench_options=(--steps "$STEPS" --windows "$WINDOWS" --warmup "$WARMUP")
 for round in $(seq 1 "$rounds"); do
     measure "$round" tripletkit-2 "$BIN/triplet-bench" train "$RESULTS/train.tkpack" --threads 2 "${bench_options[@]}"
@@ -132,10 +156,10 @@ if [ -x /usr/bin/time ]; then
 else
     time_command=()
 fi
-if "${time_command[@]}" "$BIN/triplet-train" --train "$RESULTS/train.tkpack" --test "$RESULTS/t10k.tkpack" \
-    --out "$RESULTS/full-run" --epochs 1 --threads "$THREADS" > "$full_log" 2>&1; then
+if run_timed "$full_log" "${time_command[@]}" "$BIN/triplet-train" --train "$RESULTS/train.tkpack" --test "$RESULTS/t10k.tkpack" \
+    --out "$RESULTS/full-run" --epochs 1 --threads "$THREADS"; then
     epoch_line=$(grep -m1 '^epoch 1 ' "$full_log" || true)
-    echo "config=full-run" \
+    echo "config=full-run other_load=$other_load" \
         "loss=$(sed -n 's/.* loss \([0-9.]*\) .*/\1/p' <<< "$epoch_line")" \
         "triplets_per_s=$(sed -n 's/.* triplets\/s \([0-9.]*\) .*/\1/p' <<< "$epoch_line")" \
         "max_rss_kib=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$full_log")" \
