@@ -50,14 +50,16 @@ case "train":
         configuration.threads = try parsed.int("--threads", min: 1)
         configuration.seed = try parsed.seed()
         let trainer = try Trainer(configuration: configuration)
-        let rates = trainer.measureThroughput(warmup: try parsed.int("--warmup", min: 0),
-                                              steps: try parsed.int("--steps", min: 1),
-                                              windows: try parsed.int("--windows", min: 1))
+        let measurement = trainer.measureThroughput(warmup: try parsed.int("--warmup", min: 0),
+                                                     steps: try parsed.int("--steps", min: 1),
+                                                     windows: try parsed.int("--windows", min: 1))
+        let rates = measurement.windowRates
         let median = rates.sorted()[rates.count / 2]
         let windows = rates.map { String(format: "%.0f", $0) }.joined(separator: ",")
         let peak = ResourceUsage.peakResidentBytes().map { String($0 / (1 << 20)) } ?? "unknown"
-        printOutput(String(format: "triplets_per_s=%.1f windows=%@ threads=%d peak_rss_mib=%@",
-                           median, windows, configuration.threads, peak))
+        printOutput(String(format: "triplets_per_s=%.1f windows=%@ threads=%d first_loss=%.4f last_window_loss=%.4f peak_rss_mib=%@",
+                           median, windows, configuration.threads, measurement.firstLoss,
+                           measurement.windowLosses.last ?? .nan, peak))
         return ExitStatus.success
     }
 

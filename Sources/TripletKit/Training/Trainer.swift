@@ -10,6 +10,16 @@
 import Dispatch
 import Foundation
 
+/// Training speed over timed windows of steps, with the losses that show the run trains.
+public struct ThroughputMeasurement: Sendable {
+    /// Triplets per second of each window.
+    public var windowRates: [Double] = []
+    /// Mean loss of each window.
+    public var windowLosses: [Double] = []
+    /// Loss of the very first step.
+    public var firstLoss = Double.nan
+}
+
 /// The way a call to `Trainer.run` ended.
 public enum TrainingOutcome: Equatable, Sendable {
     case completed
@@ -168,20 +178,29 @@ public final class Trainer {
     }
 
     /// Runs `warmup` untimed steps, then `windows` timed windows of `steps` steps each at a
-    /// constant learning rate; returns the triplets per second of each window. The weights
-    /// change as in training, so a benchmark needs a fresh trainer.
-    public func measureThroughput(warmup: Int, steps: Int, windows: Int) -> [Double] {
+    /// constant learning rate. The weights change as in training, so a benchmark needs a
+    /// fresh trainer.
+    public func measureThroughput(warmup: Int, steps: Int, windows: Int) -> ThroughputMeasurement {
         let parallel = configuration.threads >= 2 && workspaces.count > 1
         CPUBackend.setBLASThreads(parallel ? 1 : max(configuration.threads, 1))
         let rate = Float(configuration.learningRate)
-        for _ in 0..<warmup { _ = trainStep(rate: rate, parallel: parallel) }
-        var rates: [Double] = []
+        var measurement = ThroughputMeasurement()
+        for step in 0..<warmup {
+            let loss = trainStep(rate: rate, parallel: parallel).loss
+            if step == 0 { measurement.firstLoss = Double(loss) }
+        }
         for _ in 0..<windows {
             let start = Date()
-            for _ in 0..<steps { _ = trainStep(rate: rate, parallel: parallel) }
-            rates.append(Double(steps * configuration.batchTriplets) / Date().timeIntervalSince(start))
+            var lossSum = 0.0
+            for step in 0..<steps {
+                let loss = Double(trainStep(rate: rate, parallel: parallel).loss)
+                if warmup == 0 && measurement.windowRates.isEmpty && step == 0 { measurement.firstLoss = loss }
+                lossSum += loss
+            }
+            measurement.windowRates.append(Double(steps * configuration.batchTriplets) / Date().timeIntervalSince(start))
+            measurement.windowLosses.append(lossSum / Double(steps))
         }
-        return rates
+        return measurement
     }
 
     /// Samples a fresh batch of triplets and takes one optimiser step on it.
