@@ -103,6 +103,18 @@ import Testing
         #expect(try readWholeFile(out + "/model.safetensors") == readWholeFile(folder.file("whole/model.safetensors")))
     }
 
+    @Test func resumeRejectsOtherTrainingSet() throws {
+        let folder = try TemporaryFolder()
+        let (train, test) = try Fixtures.packed(in: folder.path)
+        let first = try Tools.run("triplet-train", ["--train", train, "--out", folder.file("run"), "--epochs", "1"])
+        #expect(first.status == 0)
+        let resumed = try Tools.run("triplet-train", ["--resume", folder.file("run/checkpoint.safetensors"),
+                                                      "--train", test, "--out", folder.file("run")])
+        #expect(resumed.status == 64)
+        #expect(resumed.standardError.contains("was trained on another training set (300 images of 1x28x28"))
+        #expect(resumed.standardError.contains("this one is 200 images"))
+    }
+
     @Test func resumeRejectsRunOptions() throws {
         let run = try Tools.run("triplet-train", ["--resume", "x.safetensors", "--train", "t", "--out", "o", "--lr", "0.1"])
         #expect(run.status == 64)

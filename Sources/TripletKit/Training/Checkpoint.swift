@@ -83,6 +83,7 @@ extension Trainer {
         metadata["class_names"] = train.classNames.joined(separator: "\t")
         metadata["epoch"] = String(progress.completedSteps / stepsPerEpoch)
         if includeTrainingState {
+            metadata["train_fingerprint"] = trainingSetFingerprint
             metadata["sampler_state"] = String(generator.state)
             metadata.merge(progress.metadata) { $1 }
             if !optimizer.velocity.isEmpty {
@@ -127,6 +128,10 @@ extension Trainer {
             }
             optimizer.velocity = velocity.values
         }
+        if let expected = checkpoint.metadata["train_fingerprint"], expected != trainingSetFingerprint {
+            throw TripletKitError("invalid value '\(train.path)' for '--train': '\(path)' was trained on another training set (\(expected)); this one is \(trainingSetFingerprint)",
+                                  hint: "resume with the --train file the run started with", option: "--train")
+        }
         guard let state = checkpoint.metadata["sampler_state"].flatMap(UInt64.init) else {
             throw TripletKitError("'\(path)': checkpoint metadata 'sampler_state' is missing or invalid",
                                   hint: "resume from a checkpoint.safetensors, not a model.safetensors")
@@ -137,5 +142,19 @@ extension Trainer {
             throw TripletKitError("'\(path)': checkpoint is at step \(progress.completedSteps), but this run has \(totalSteps) steps",
                                   hint: "resume with the training set the checkpoint was trained on")
         }
+    }
+
+    /// Describes the training set's content, so that a resumed run can check that it
+    /// continues on the same data: image count, shape, and CRC-32s of the labels and pixels.
+    func computeTrainingSetFingerprint() -> String {
+        var labelsCRC: UInt32 = 0
+        var pixelsCRC: UInt32 = 0
+        for id in 0..<train.count {
+            var label = UInt32(train.label(id)).littleEndian
+            labelsCRC = withUnsafeBytes(of: &label) { crc32Update(labelsCRC, $0) }
+            pixelsCRC = crc32Update(pixelsCRC, train.pixels(id))
+        }
+        return String(format: "%d images of %dx%dx%d, labels CRC %08X, pixels CRC %08X",
+                      train.count, train.channels, train.height, train.width, labelsCRC, pixelsCRC)
     }
 }

@@ -49,6 +49,8 @@ public final class Trainer {
     private let workspaces: [Workspace]
     private let shardSizes: [Int]
     private var processStart = Date()
+    /// Computed once, since it reads every training image.
+    lazy var trainingSetFingerprint = computeTrainingSetFingerprint()
 
     /// Sets up a run from `configuration`, or continues the run saved in `checkpoint`
     /// (whose run settings `configuration` must already hold).
