@@ -34,6 +34,7 @@ QUIET_LOAD = 0.2
 
 LABELS = {
     "tripletkit-2": "TripletKit, 2 threads (two shards, 1 BLAS thread each)",
+    "tripletkit-2-native": "TripletKit, 2 threads, OPENBLAS_CORETYPE unset (OpenBLAS picks its kernel)",
     "tripletkit-1": "TripletKit, --threads 1 (shards in turn, 1 BLAS thread)",
     "mxnet": "MXNet, OMP_NUM_THREADS=2",
     "torch": "PyTorch, torch.set_num_threads(2)",
@@ -49,6 +50,7 @@ def parse_line(line):
 def read_measurements(folder):
     runs = []
     sgemm = []
+    native_sgemm = []
     full_run = None
     for line in (folder / "measurements.txt").read_text().splitlines():
         fields = parse_line(line)
@@ -56,9 +58,11 @@ def read_measurements(folder):
             full_run = fields
         elif fields.get("config") == "sgemm":
             sgemm.append(fields)
+        elif fields.get("config") == "sgemm-native":
+            native_sgemm.append(fields)
         elif "triplets_per_s" in fields:
             runs.append(fields)
-    return runs, sgemm, full_run
+    return runs, sgemm, native_sgemm, full_run
 
 
 def gflops(triplets_per_second):
@@ -81,7 +85,7 @@ def main():
     if len(sys.argv) != 2:
         sys.exit("Usage: python3 bench/summarize_train.py RESULTS_FOLDER")
     folder = Path(sys.argv[1])
-    runs, sgemm, full_run = read_measurements(folder)
+    runs, sgemm, native_sgemm, full_run = read_measurements(folder)
     out = []
 
     environment = folder / "environment.txt"
@@ -95,6 +99,9 @@ def main():
     peak_two, _ = sgemm_results(sgemm, 2048, 2)
     peaks = [rate for rate in (peak_one, peak_two) if rate is not None]
     peak_best = max(peaks) if peaks else None
+    native_peaks = [rate for rate in (sgemm_results(native_sgemm, 2048, 1)[0], sgemm_results(native_sgemm, 2048, 2)[0])
+                    if rate is not None]
+    native_peak = max(native_peaks) if native_peaks else None
 
     out.append(f"FLOPs per image (2 per multiply-add, conv and dense layers): forward "
                f"{FORWARD_FLOPS / 1e6:.3f} M ("
@@ -119,7 +126,7 @@ def main():
         rates = [float(r["triplets_per_s"]) for r in mine]
         windows = [float(w) for r in mine for w in r["windows"].split(",")]
         medians[name] = statistics.median(rates)
-        peak = peak_one if name == "tripletkit-1" else peak_best
+        peak = peak_one if name == "tripletkit-1" else native_peak if name.endswith("-native") else peak_best
         percent = f"{100 * gflops(medians[name]) / peak:.0f}%" if peak else "n/a"
         first_loss = ", ".join(r.get("first_loss", "–") for r in mine)
         last_loss = ", ".join(r.get("last_window_loss", "–") for r in mine)
@@ -153,6 +160,17 @@ def main():
         else:
             out.append(f"No round was quiet (other load ≤ {QUIET_LOAD} cores in every measurement), "
                        f"so every ratio above was measured under load; rerun when the host is idle.")
+    if "tripletkit-2-native" in medians and peers_run:
+        faster = max(peers_run, key=lambda name: medians[name])
+        native_ratios = []
+        for round_number in sorted(quiet_rounds):
+            in_round = {r["config"]: float(r["triplets_per_s"]) for r in runs if int(r["round"]) == round_number}
+            peer_rates = [in_round[name] for name in peers_run if name in in_round]
+            if "tripletkit-2-native" in in_round and peer_rates:
+                native_ratios.append(in_round["tripletkit-2-native"] / max(peer_rates))
+        out.append(f"With OPENBLAS_CORETYPE unset: TripletKit / faster peer ({faster}) on the medians of all rounds "
+                   f"{medians['tripletkit-2-native'] / medians[faster]:.2f}×"
+                   + (f"; in quiet rounds {statistics.median(native_ratios):.2f}×." if native_ratios else "."))
     if "tripletkit-2" in medians and "tripletkit-1" in medians:
         out.append(f"Two shards on two threads / one thread, on the medians of all rounds: "
                    f"{medians['tripletkit-2'] / medians['tripletkit-1']:.2f}×.")
@@ -164,10 +182,11 @@ def main():
     out.append("| ---: | ---: | ---: | --- | --- |")
     for size in (1024, 2048):
         for threads in (1, 2):
-            median, lines = sgemm_results(sgemm, size, threads)
-            if median is not None:
-                out.append(f"| {size} | {threads} | {median:.1f} | {', '.join(f['gflops'] for f in lines)} | "
-                           f"{', '.join(f.get('other_load', '?') for f in lines)} |")
+            for label, results in (("", sgemm), (" (CORETYPE unset)", native_sgemm)):
+                median, lines = sgemm_results(results, size, threads)
+                if median is not None:
+                    out.append(f"| {size} | {threads}{label} | {median:.1f} | {', '.join(f['gflops'] for f in lines)} | "
+                               f"{', '.join(f.get('other_load', '?') for f in lines)} |")
     out.append("")
 
     if full_run:

@@ -90,6 +90,7 @@ cc -O2 -o "$RESULTS/sgemm_peak" bench/sgemm_peak.c -lopenblas || fail "building 
     echo "checkout=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo '+uncommitted changes')"
     echo "bin=$BIN triplet-bench built $(date -r "$BIN/triplet-bench" -Iseconds)"
     echo "rounds=$rounds steps=$STEPS windows=$WINDOWS warmup=$WARMUP threads=$THREADS peers=\"$PEERS\""
+    echo "OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset} OPENBLAS_L2_SIZE=${OPENBLAS_L2_SIZE:-unset}"
     echo "openblas=\"$(dpkg-query -W -f='${db:Status-Abbrev} ${Package} ${Version}\n' 'libopenblas0*' 2>/dev/null \
         | awk '$1 == "ii" {print $2, $3}' | paste -sd, -)\""
 } > "$RESULTS/environment.txt"
@@ -137,8 +138,21 @@ measure() {
 
 TIMEFORMAT='%R %U %S'
 bench_options=(--steps "$STEPS" --windows "$WINDOWS" --warmup "$WARMUP")
+# Some hosts force OpenBLAS's kernel with OPENBLAS_CORETYPE (with OPENBLAS_L2_SIZE), for
+# example to Haswell's AVX2 kernel on an AVX-512 processor, which halves sgemm's rate.
+# TripletKit and sgemm then also run with both unset, so OpenBLAS picks its kernel from the
+# CPU; MXNet's convolutions come from oneDNN, which that setting does not reach.
+native=()
+if [ -n "${OPENBLAS_CORETYPE:-}" ]; then
+    native=(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE)
+fi
 for round in $(seq 1 "$rounds"); do
     measure "$round" tripletkit-2 "$BIN/triplet-bench" train "$RESULTS/train.tkpack" --threads 2 "${bench_options[@]}"
+    if [ ${#native[@]} -gt 0 ]; then
+        measure "$round" tripletkit-2-native "${native[@]}" "$BIN/triplet-bench" train "$RESULTS/train.tkpack" \
+            --threads 2 "${bench_options[@]}"
+        measure "$round" sgemm-native "${native[@]}" "$RESULTS/sgemm_peak" 5
+    fi
     measure "$round" tripletkit-1 "$BIN/triplet-bench" train "$RESULTS/train.tkpack" --threads 1 "${bench_options[@]}"
     for peer in $PEERS; do
         measure "$round" "$peer" "$VENVS/$peer/bin/python" "bench/peer_$peer.py" --data "$DATA" \
