@@ -80,3 +80,28 @@ bench-train: build
 
 clean:
 	rm -rf .build $(OUT)
+
+# Packing benchmark: mnist-prep on the IDX gzip files and on a zip of the 70,000 MNIST
+# digits as PNG files, each next to a Python reference (Pillow into numpy) doing the same
+# work on the same machine. Inputs and a Pillow virtual environment go under out/bench-prep/
+# and .venv-bench-prep/. bench-prep-memory packs a generated folder of PREP_MEMORY_IMAGES
+# images and reports peak memory.
+PREP_MEMORY_IMAGES ?= 1000000
+
+.PHONY: bench-prep bench-prep-memory fuzz
+
+bench: bench-prep
+
+bench-prep: build
+	BIN=$(BIN) DATA=$(DATA) OUT=$(OUT)/bench-prep bench/prep/run.sh
+
+bench-prep-memory: build
+	BIN=$(BIN) OUT=$(OUT)/bench-prep bench/prep/memory.sh $(PREP_MEMORY_IMAGES)
+
+# libFuzzer on every mnist-prep reader (IDX, CSV, packed file, zip entries), FUZZ_SECONDS
+# each; findings go to fuzz/findings/ (see fuzz/README.md).
+FUZZ_SECONDS ?= 300
+
+fuzz:
+	fuzz/build.sh
+	fuzz/run.sh $(FUZZ_SECONDS)

@@ -27,6 +27,19 @@ let package = Package(
         .systemLibrary(
             name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]),
+        // libzip, for zip archives of images.
+        .systemLibrary(
+            name: "CZip", path: "Sources/CZip", pkgConfig: "libzip",
+            providers: [.apt(["libzip-dev"])]),
+        // OpenCV's image decoding behind a plain C API. Debian's split OpenCV packages ship
+        // no opencv4.pc, so the header folder is named here.
+        .target(
+            name: "COpenCVShim",
+            cxxSettings: [.unsafeFlags(["-I/usr/include/opencv4"])],
+            linkerSettings: [
+                .linkedLibrary("opencv_imgcodecs"), .linkedLibrary("opencv_imgproc"),
+                .linkedLibrary("opencv_core"),
+            ]),
 
         .target(
             name: "TripletKit", dependencies: ["CBLAS", "CPNG", "CZlib"],
@@ -34,7 +47,13 @@ let package = Package(
             // tests' training runs take minutes; debug builds optimise this target too.
             swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
 
-        .executableTarget(name: "mnist-prep", dependencies: ["TripletKit"]),
+        // Image folders, zip archives and CSV files for mnist-prep, kept apart from
+        // TripletKit so that only mnist-prep pays OpenCV's start-up cost.
+        .target(
+            name: "TripletKitIngest", dependencies: ["TripletKit", "CZip", "CZlib", "COpenCVShim"],
+            swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
+
+        .executableTarget(name: "mnist-prep", dependencies: ["TripletKit", "TripletKitIngest"]),
         .executableTarget(name: "triplet-sample", dependencies: ["TripletKit"]),
         .executableTarget(name: "triplet-train", dependencies: ["TripletKit"]),
         .executableTarget(name: "triplet-plot", dependencies: ["TripletKit"]),
@@ -42,7 +61,7 @@ let package = Package(
 
         .testTarget(
             name: "TripletKitTests",
-            dependencies: ["TripletKit"],
+            dependencies: ["TripletKit", "TripletKitIngest"],
             resources: [.copy("Golden")]),
     ],
     // Swift 5 mode: the kernels share raw buffers across DispatchQueue.concurrentPerform

@@ -1,23 +1,44 @@
-// mnist-prep: packs an MNIST-style IDX image/label pair into one packed dataset file,
-// and inspects (`info`) or checks (`verify`) packed files.
+// mnist-prep: packs MNIST-style data into one packed dataset file: an IDX image/label
+// pair, a zip archive or folder of class folders of images, or a Kaggle-style CSV file.
+// It also inspects (`info`) and checks (`verify`) packed files.
 
+import Foundation
 import TripletKit
+import TripletKitIngest
 
 let packSpec = CommandSpec(
     name: "mnist-prep",
-    overview: "Pack an IDX image/label pair (gzip or raw) into one packed dataset file with a class index.",
+    overview: "Pack MNIST-style images (IDX pair, zip archive, image folder or CSV) into one packed dataset file with a class index.",
+    arguments: [ArgumentSpec("input", help: "A zip archive or folder laid out as <split>/<class>/<image> (one wrapper folder above the splits is accepted), or a CSV file (.csv). Omit it with --images and --labels.", optional: true)],
     options: [
-        OptionSpec("--images", value: "path", required: true, help: "IDX images file (magic 2051), gzip or raw."),
-        OptionSpec("--labels", value: "path", required: true, help: "IDX labels file (magic 2049), gzip or raw."),
-        OptionSpec("--output", value: "path", short: "-o", required: true, help: "Packed dataset to write."),
-        OptionSpec("--per-class", value: "n", help: "Keep n images per class, chosen with --seed (the tutorial's small set is 64)."),
+        OptionSpec("--output", value: "path", short: "-o", required: true, help: "Packed dataset to write; it appears only when packing succeeds."),
+        OptionSpec("--images", value: "path", help: "IDX images file (magic 2051), gzip or raw."),
+        OptionSpec("--labels", value: "path", help: "IDX labels file (magic 2049), gzip or raw."),
+        OptionSpec("--transpose", help: "IDX only: swap each image's rows and columns, which turns EMNIST's stored images upright."),
+        OptionSpec("--class-names", value: "list", help: "IDX only: comma-separated class names in label order (default: the label values)."),
+        OptionSpec("--split", value: "name", default: "train", help: "Archive or folder: the split folder to pack, matched without regard to letter case."),
+        OptionSpec("--channels", value: "n", default: "1", help: "Channels to pack: 1 (gray, BT.601 luma of color images) or 3 (RGB)."),
+        OptionSpec("--size", value: "WxH", help: "Resize every image to W by H pixels, with \(ImageResizing.interpolationName). Without it all images must have one size. The tutorial's input is --channels 3 --size 32x32."),
+        OptionSpec("--skip-bad", help: "Archive or folder: leave out images that do not decode and list them, instead of failing."),
+        OptionSpec("--per-class", value: "n", help: "IDX, archive or folder: keep n images per class, chosen with --seed (the tutorial's small set is 64)."),
         OptionSpec("--seed", value: "n", default: "0", help: "Seed for choosing the --per-class images."),
-        OptionSpec("--class-names", value: "list", help: "Comma-separated class names in label order (default: the label values)."),
+        OptionSpec("--threads", value: "n", default: "all cores", help: "Threads that decode images."),
     ],
     discussion: """
+        INPUTS:
+          mnist-prep --images train-images-idx3-ubyte.gz --labels train-labels-idx1-ubyte.gz -o train.tkpack
+          mnist-prep mnist.zip --split test -o test.tkpack        (mnist/test/3/00017.png, ...)
+          mnist-prep train.csv -o train.tkpack                   (label,pixel0,...,pixel783)
+
+        Images may be PNG, JPEG or BMP: 8- or 16-bit gray, gray with alpha, RGB, RGBA or
+        palette. 16-bit samples round to 8 bits, alpha composites onto black, and the same
+        image stored losslessly in any of these formats packs to the same pixels. Class
+        folders named with a number keep that number as class id. Metadata, hidden files
+        and files that are not images are skipped and listed in the summary.
+
         SUBCOMMANDS:
           mnist-prep info <file>     Print the count, shape, per-class counts and checksum state.
-          mnist-prep verify <file>   Check every section checksum; exit 1 if one fails.
+          mnist-prep verify <file>   Check the header, the class index and every section checksum; exit 1 if one fails.
         """)
 
 let inspectSpec = CommandSpec(
@@ -31,6 +52,52 @@ let verifySpec = CommandSpec(
     overview: "Check a packed dataset's header, class index and every section checksum.",
     arguments: [ArgumentSpec("file", help: "Packed dataset file.")],
     options: [])
+
+/// Parses "WxH" into a size of 1 to 4096 pixels a side.
+func parseSize(_ text: String) throws(UsageError) -> (width: Int, height: Int) {
+    let parts = text.lowercased().split(separator: "x", omittingEmptySubsequences: false)
+    guard parts.count == 2, let width = Int(parts[0]), let height = Int(parts[1]),
+          (1...4096).contains(width), (1...4096).contains(height) else {
+        throw UsageError("invalid value '\(text)' for '--size': expected WxH with each side from 1 to 4096, such as 32x32")
+    }
+    return (width, height)
+}
+
+/// Rejects options that do not apply to the chosen kind of input.
+func rejectOptions(_ names: [String], _ parsed: ParsedArguments, for kind: String) throws(UsageError) {
+    for name in names where parsed.has(name) {
+        throw UsageError("option '\(name)' does not apply to \(kind)")
+    }
+}
+
+func printReport(_ report: IngestReport, output: String, started: Date) {
+    let summary = report.summary
+    let counts = zip(summary.classNames, summary.perClassCounts).map { "\($0)=\($1)" }.joined(separator: " ")
+    printError("mnist-prep: wrote \(output): \(summary.count) images of \(summary.channels)x\(summary.height)x\(summary.width), \(summary.classNames.count) classes (\(counts))")
+    if !report.splitPath.isEmpty {
+        let others = report.otherSplits.map { "\($0.name) (\($0.images) images)" }.joined(separator: ", ")
+        printError("mnist-prep: split folder '\(report.splitPath)'" + (others.isEmpty ? "" : "; other splits: \(others)"))
+    }
+    for name in report.emptyClasses {
+        printError("mnist-prep: warning: class '\(name)' has no images; it is kept so that class ids stay stable, and samplers never draw from it")
+    }
+    if report.skipped.total > 0 {
+        var parts: [String] = []
+        for reason in SkipReason.allCases {
+            guard let count = report.skipped.counts[reason] else { continue }
+            let examples = report.skipped.examples[reason, default: []].joined(separator: ", ")
+            parts.append("\(count) \(reason.rawValue) (\(examples)\(count > SkippedEntries.exampleLimit ? ", ..." : ""))")
+        }
+        printError("mnist-prep: skipped \(report.skipped.total) entries: " + parts.joined(separator: "; "))
+    }
+    let peak = ResourceUsage.peakResidentBytes().map { ", peak memory \($0 >> 20) MiB" } ?? ""
+    printError(String(format: "mnist-prep: %.2f s", Date().timeIntervalSince(started)) + peak)
+}
+
+// libzip converts every entry's DOS time with mktime, and glibc's mktime stats
+// /etc/localtime on each call unless TZ is set: 70,000 system calls for MNIST. The value
+// names the same zone file, so local times do not change.
+if getenv("TZ") == nil { setenv("TZ", ":/etc/localtime", 0) }
 
 let arguments = Array(CommandLine.arguments.dropFirst())
 
@@ -65,19 +132,49 @@ case "verify":
 
 default:
     runCommand(packSpec, arguments: arguments) { parsed in
+        let started = Date()
         let output = try parsed.requiredString("--output")
-        let names = parsed.string("--class-names").map {
-            $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        var options = ImagePackingOptions()
+        options.channels = Int(try parsed.choice("--channels", ["1", "3"]))!
+        options.size = try parsed.string("--size").map(parseSize)
+        options.split = try parsed.requiredString("--split")
+        options.skipBad = parsed.flag("--skip-bad")
+        options.perClass = try parsed.optionalInt("--per-class", min: 1)
+        options.seed = try parsed.seed()
+        options.threads = parsed.string("--threads") == "all cores"
+            ? ProcessInfo.processInfo.activeProcessorCount : try parsed.int("--threads", min: 1, max: 256)
+
+        guard let input = parsed.positionals.first else {
+            guard parsed.has("--images"), parsed.has("--labels") else {
+                throw UsageError("missing input: pass an archive, folder or CSV file, or both --images and --labels")
+            }
+            try rejectOptions(["--split", "--skip-bad", "--channels", "--size", "--threads"], parsed, for: "IDX files")
+            let names = parsed.string("--class-names").map {
+                $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            }
+            let summary = try IDXPacking.pack(
+                imagesPath: try parsed.requiredString("--images"),
+                labelsPath: try parsed.requiredString("--labels"),
+                outputPath: output,
+                perClass: options.perClass,
+                seed: options.seed,
+                classNames: names,
+                transpose: parsed.flag("--transpose"))
+            printReport(IngestReport(summary: summary), output: output, started: started)
+            return ExitStatus.success
         }
-        let summary = try IDXPacking.pack(
-            imagesPath: try parsed.requiredString("--images"),
-            labelsPath: try parsed.requiredString("--labels"),
-            outputPath: output,
-            perClass: try parsed.optionalInt("--per-class", min: 1),
-            seed: try parsed.seed(),
-            classNames: names)
-        let counts = zip(summary.classNames, summary.perClassCounts).map { "\($0)=\($1)" }.joined(separator: " ")
-        printError("mnist-prep: wrote \(output): \(summary.count) images of 1x\(summary.height)x\(summary.width), \(summary.classNames.count) classes (\(counts))")
+        if parsed.has("--images") || parsed.has("--labels") {
+            throw UsageError("pass either an input archive, folder or CSV file, or --images and --labels, not both")
+        }
+        try rejectOptions(["--transpose", "--class-names"], parsed, for: "archives, folders or CSV files")
+        let report: IngestReport
+        if input.lowercased().hasSuffix(".csv") {
+            try rejectOptions(["--split", "--skip-bad", "--per-class"], parsed, for: "CSV files")
+            report = try CSVPacking.pack(path: input, outputPath: output, options: options)
+        } else {
+            report = try ImageFolderPacking.pack(inputPath: input, outputPath: output, options: options)
+        }
+        printReport(report, output: output, started: started)
         return ExitStatus.success
     }
 }

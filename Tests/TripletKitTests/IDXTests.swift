@@ -104,3 +104,83 @@ import Testing
         #expect(folder.contents.isEmpty)
     }
 }
+
+@Suite struct IDXVariantTests {
+    @Test func transposeTurnsImagesUpright() throws {
+        let folder = try TemporaryFolder()
+        // One 2×3 image: rows [1 2 3] [4 5 6]; its transpose is 3×2: [1 4] [2 5] [3 6].
+        let images = folder.file("images")
+        let labels = folder.file("labels")
+        try Data(idxBytes(dimensions: [1, 2, 3], values: [1, 2, 3, 4, 5, 6])).write(to: URL(fileURLWithPath: images))
+        try Data(idxBytes(dimensions: [1], values: [4])).write(to: URL(fileURLWithPath: labels))
+        let output = folder.file("out.tkpack")
+        let summary = try IDXPacking.pack(imagesPath: images, labelsPath: labels, outputPath: output, transpose: true)
+        #expect(summary.height == 3 && summary.width == 2)
+        let dataset = try PackedDataset(path: output)
+        #expect(Array(dataset.pixels(0)) == [1, 4, 2, 5, 3, 6])
+    }
+
+    @Test func lettersLabelsGiveNoPhantomClass() throws {
+        let folder = try TemporaryFolder()
+        let images = folder.file("images")
+        let labels = folder.file("labels")
+        try Data(idxBytes(dimensions: [3, 1, 1], values: [10, 20, 30])).write(to: URL(fileURLWithPath: images))
+        try Data(idxBytes(dimensions: [3], values: [26, 1, 1])).write(to: URL(fileURLWithPath: labels))
+        let output = folder.file("out.tkpack")
+        _ = try IDXPacking.pack(imagesPath: images, labelsPath: labels, outputPath: output)
+        let dataset = try PackedDataset(path: output)
+        #expect(dataset.classNames == ["1", "26"])
+        #expect(dataset.labels == [1, 0, 0])
+    }
+
+    @Test func countMismatchFoundBeforePayload() throws {
+        let folder = try TemporaryFolder()
+        let images = folder.file("images")
+        try Data(idxBytes(dimensions: [50, 2, 2], values: [UInt8](repeating: 1, count: 200))).write(to: URL(fileURLWithPath: images))
+        let labels = folder.file("labels")
+        try Data(idxBytes(dimensions: [40], values: [UInt8](repeating: 0, count: 40))).write(to: URL(fileURLWithPath: labels))
+        let error = #expect(throws: TripletKitError.self) {
+            try IDXPacking.pack(imagesPath: images, labelsPath: labels, outputPath: folder.file("o.tkpack"))
+        }
+        #expect(error?.message.contains("40 labels") == true)
+        #expect(error?.message.contains("50 images") == true)
+    }
+
+    @Test func oversizedGzipClaimRejected() throws {
+        let folder = try TemporaryFolder()
+        // A gzip file whose IDX header claims 2^31 - 1 labels in a few dozen bytes.
+        let path = folder.file("claim.gz")
+        try Data(gzipStored(idxBytes(dimensions: [Int(Int32.max)], values: [1, 2, 3]))).write(to: URL(fileURLWithPath: path))
+        let error = #expect(throws: TripletKitError.self) {
+            try IDXReader.read(path: path, expectedDimensions: 1, role: "labels")
+        }
+        #expect(error?.message.contains("more than a") == true)
+    }
+
+    @Test func wrongElementTypeNamed() throws {
+        let folder = try TemporaryFolder()
+        let path = folder.file("floats")
+        var bytes = idxBytes(dimensions: [1], values: [0, 0, 0, 0])
+        bytes[2] = 0x0D
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        let error = #expect(throws: TripletKitError.self) {
+            try IDXReader.read(path: path, expectedDimensions: 1, role: "labels")
+        }
+        #expect(error?.message.contains("float32") == true)
+        #expect(error?.message.contains("expected 2049 (uint8, 1 dimensions)") == true)
+    }
+}
+
+/// `bytes` as a gzip member of one stored (uncompressed) deflate block.
+func gzipStored(_ bytes: [UInt8]) -> [UInt8] {
+    precondition(bytes.count < 65536)
+    var result: [UInt8] = [0x1F, 0x8B, 8, 0, 0, 0, 0, 0, 0, 0xFF]
+    let count = bytes.count
+    result += [1, UInt8(count & 0xFF), UInt8(count >> 8), UInt8(~count & 0xFF), UInt8((~count >> 8) & 0xFF)]
+    result += bytes
+    let crc = bytes.withUnsafeBytes { crc32Update(0, $0) }
+    for value in [crc, UInt32(count)] {
+        result += [UInt8(value & 0xFF), UInt8(value >> 8 & 0xFF), UInt8(value >> 16 & 0xFF), UInt8(value >> 24)]
+    }
+    return result
+}

@@ -94,3 +94,41 @@ import Testing
         #expect(magicError?.message.contains("not a packed dataset") == true)
     }
 }
+
+@Suite struct PackedDatasetHeaderTests {
+    @Test func deferredClassesRelabel() throws {
+        let folder = try TemporaryFolder()
+        let path = folder.file("data.tkpack")
+        let writer = try PackedDatasetWriter(path: path, height: 1, width: 1, channels: 1, classNames: nil)
+        for (value, label) in [(UInt8(1), 40), (2, 7), (3, 40)] {
+            try [value].withUnsafeBytes { try writer.append(pixels: $0, label: label) }
+        }
+        writer.setClasses(["7", "40"]) { $0 == 7 ? 0 : 1 }
+        try writer.finish()
+        let dataset = try PackedDataset(path: path)
+        #expect(dataset.labels == [1, 0, 1])
+        #expect(dataset.classMembers == [[1], [0, 2]])
+    }
+
+    @Test func overflowingSizesRejected() throws {
+        let folder = try TemporaryFolder()
+        let (train, _) = try Fixtures.packed(in: folder.path)
+        var bytes = try readWholeFile(train)
+        // Class index size of 2^64 - 1, with a fixed header checksum, must not trap.
+        for i in 72..<80 { bytes[i] = 0xFF }
+        let crc = bytes.withUnsafeBytes { crc32Update(0, UnsafeRawBufferPointer(rebasing: $0[0..<92])) }
+        for i in 0..<4 { bytes[92 + i] = UInt8(crc >> (8 * UInt32(i)) & 0xFF) }
+        let error = #expect(throws: TripletKitError.self) { try PackedDataset(contents: bytes, path: "crafted") }
+        #expect(error?.message.contains("from its header") == true)
+    }
+
+    @Test func inMemoryMatchesFile() throws {
+        let folder = try TemporaryFolder()
+        let (train, _) = try Fixtures.packed(in: folder.path)
+        let mapped = try PackedDataset(path: train)
+        let memory = try PackedDataset(contents: readWholeFile(train), path: train)
+        #expect(memory.labels == mapped.labels)
+        #expect(Array(memory.pixels(299)) == Array(mapped.pixels(299)))
+        #expect(memory.verify().isEmpty)
+    }
+}

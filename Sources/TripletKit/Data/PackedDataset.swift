@@ -62,18 +62,25 @@ public final class PackedDatasetWriter {
     public let height: Int
     public let width: Int
     public let channels: Int
-    public let classNames: [String]
+    /// The class names in id order. A writer made without them accepts any non-negative
+    /// label until `setClasses` names the classes, as a CSV reader needs.
+    public private(set) var classNames: [String]
+    private var classesDeferred: Bool
     private let file: AtomicFileWriter
     private var labels: [UInt32] = []
     private var pixelsCRC: UInt32 = 0
+    /// Pixels not yet written, so that small images do not cost one system call each.
+    private var pending: [UInt8] = []
+    private static let pendingLimit = 1 << 20
 
-    public init(path: String, height: Int, width: Int, channels: Int, classNames: [String]) throws {
+    public init(path: String, height: Int, width: Int, channels: Int, classNames: [String]?) throws {
         precondition(height > 0 && width > 0 && (channels == 1 || channels == 3))
         self.path = path
         self.height = height
         self.width = width
         self.channels = channels
-        self.classNames = classNames
+        self.classNames = classNames ?? []
+        classesDeferred = classNames == nil
         file = try AtomicFileWriter(path: path)
         // The header is rewritten at the end, when its counts and checksums are known.
         try file.write([UInt8](repeating: 0, count: PackedFormat.headerSize))
@@ -85,9 +92,9 @@ public final class PackedDatasetWriter {
     /// Appends one image (H*W*C bytes, channels interleaved) with its class id.
     public func append(pixels: UnsafeRawBufferPointer, label: Int) throws {
         precondition(pixels.count == imageSize, "image has \(pixels.count) bytes, expected \(imageSize)")
-        precondition(label >= 0 && label < classNames.count, "class id \(label) out of range")
-        try file.write(pixels)
-        pixelsCRC = crc32Update(pixelsCRC, pixels)
+        precondition(label >= 0 && (classesDeferred ? label <= Int(UInt32.max) : label < classNames.count),
+                     "class id \(label) out of range")
+        try writePixels(pixels)
         labels.append(UInt32(label))
     }
 
@@ -95,15 +102,43 @@ public final class PackedDatasetWriter {
     public func append(pixels: UnsafeRawBufferPointer, labels newLabels: [Int]) throws {
         precondition(pixels.count == imageSize * newLabels.count)
         for label in newLabels {
-            precondition(label >= 0 && label < classNames.count, "class id \(label) out of range")
+            precondition(label >= 0 && (classesDeferred ? label <= Int(UInt32.max) : label < classNames.count),
+                         "class id \(label) out of range")
         }
-        try file.write(pixels)
-        pixelsCRC = crc32Update(pixelsCRC, pixels)
+        try writePixels(pixels)
         labels.append(contentsOf: newLabels.map { UInt32($0) })
+    }
+
+    private func writePixels(_ pixels: UnsafeRawBufferPointer) throws {
+        pixelsCRC = crc32Update(pixelsCRC, pixels)
+        if pending.count + pixels.count > Self.pendingLimit {
+            try file.write(pending)
+            pending.removeAll(keepingCapacity: true)
+        }
+        if pixels.count > Self.pendingLimit {
+            try file.write(pixels)
+        } else {
+            pending.append(contentsOf: pixels)
+        }
+    }
+
+    /// Names the classes and maps every label appended so far through `classID`, which
+    /// must return an id in `0..<names.count`.
+    public func setClasses(_ names: [String], classID: (Int) -> Int) {
+        for i in labels.indices {
+            let id = classID(Int(labels[i]))
+            precondition(id >= 0 && id < names.count, "class id \(id) out of range")
+            labels[i] = UInt32(id)
+        }
+        classNames = names
+        classesDeferred = false
     }
 
     /// Writes the labels, the class index and the header, then renames the file into place.
     public func finish() throws {
+        precondition(!classesDeferred, "setClasses must name the classes before finish")
+        try file.write(pending)
+        pending = []
         let pixelsSize = labels.count * imageSize
         let labelsOffset = PackedFormat.headerSize + pixelsSize
         var labelBytes = ByteWriter()
@@ -169,7 +204,9 @@ public final class PackedDataset: @unchecked Sendable {
     /// The sample ids of each class, in ascending order.
     public let classMembers: [[Int32]]
 
-    private let file: MappedFile
+    /// The file's bytes, kept alive by `storage` (a MappedFile or an OwnedBytes).
+    private let bytes: UnsafeRawBufferPointer
+    private let storage: AnyObject
     private let pixelsOffset: Int
     private let labelsOffset: Int
     private let classIndexRange: Range<Int>
@@ -180,10 +217,21 @@ public final class PackedDataset: @unchecked Sendable {
 
     /// Maps `path` and checks its header; the class index is parsed and checked against
     /// the labels. Section checksums are checked by `verify()`.
-    public init(path: String) throws {
+    public convenience init(path: String) throws {
+        let file = try MappedFile(path: path)
+        try self.init(bytes: file.bytes, storage: file, path: path)
+    }
+
+    /// Parses a packed dataset held in memory, for tests and fuzzing; `path` names it in errors.
+    public convenience init(contents: [UInt8], path: String) throws {
+        let owned = OwnedBytes(contents)
+        try self.init(bytes: owned.bytes, storage: owned, path: path)
+    }
+
+    private init(bytes: UnsafeRawBufferPointer, storage: AnyObject, path: String) throws {
         self.path = path
-        file = try MappedFile(path: path)
-        let bytes = file.bytes
+        self.bytes = bytes
+        self.storage = storage
         let hint = PackedFormat.regenerateHint
         func fail(_ message: String) -> TripletKitError {
             TripletKitError("'\(path)': \(message)", hint: hint)
@@ -229,15 +277,20 @@ public final class PackedDataset: @unchecked Sendable {
         }
         guard count64 <= fileSize else { throw fail("sample count \(count64) exceeds the file size \(fileSize)") }
         guard classCount32 <= UInt32(fileSize / 8) else { throw fail("class count \(classCount32) exceeds what the file can hold") }
+        // Each sum and product below is of values already bounded by the file size or by
+        // 65536, except the header's own sizes, which are compared before they are added.
         let imageSize64 = UInt64(height32) * UInt64(width32) * UInt64(channels32)
-        guard pixelsOffset64 == UInt64(PackedFormat.headerSize), pixelsSize64 == count64 * imageSize64 else {
-            throw fail("pixels section is \(pixelsSize64) bytes at \(pixelsOffset64), expected \(count64 * imageSize64) bytes at \(PackedFormat.headerSize)")
+        let expectedPixels = count64.multipliedReportingOverflow(by: imageSize64)
+        guard pixelsOffset64 == UInt64(PackedFormat.headerSize), !expectedPixels.overflow,
+              pixelsSize64 == expectedPixels.partialValue, pixelsSize64 <= fileSize else {
+            throw fail("pixels section is \(pixelsSize64) bytes at \(pixelsOffset64), expected \(count64)×\(imageSize64) bytes at \(PackedFormat.headerSize) within the \(fileSize)-byte file")
         }
-        guard labelsOffset64 == pixelsOffset64 + pixelsSize64, labelsSize64 == 4 * count64 else {
+        guard labelsOffset64 == pixelsOffset64 + pixelsSize64, labelsSize64 == 4 * count64, labelsSize64 <= fileSize else {
             throw fail("labels section is \(labelsSize64) bytes at \(labelsOffset64), expected \(4 * count64) bytes at \(pixelsOffset64 + pixelsSize64)")
         }
-        guard indexOffset64 == labelsOffset64 + labelsSize64, indexOffset64 + indexSize64 == fileSize else {
-            throw fail("file is \(fileSize) bytes, expected \(indexOffset64 + indexSize64) from its header (truncated or extended)")
+        guard indexOffset64 == labelsOffset64 + labelsSize64, indexSize64 <= fileSize, indexOffset64 + indexSize64 == fileSize else {
+            let declared = indexOffset64.addingReportingOverflow(indexSize64)
+            throw fail("file is \(fileSize) bytes, expected \(declared.overflow ? "more than 2^64" : String(declared.partialValue)) from its header (truncated or extended)")
         }
 
         count = Int(count64)
@@ -290,12 +343,12 @@ public final class PackedDataset: @unchecked Sendable {
     /// The pixels of sample `id`: H*W*C bytes, channels interleaved.
     public func pixels(_ id: Int) -> UnsafeRawBufferPointer {
         precondition(id >= 0 && id < count)
-        return UnsafeRawBufferPointer(rebasing: file.bytes[(pixelsOffset + id * imageSize)..<(pixelsOffset + (id + 1) * imageSize)])
+        return UnsafeRawBufferPointer(rebasing: bytes[(pixelsOffset + id * imageSize)..<(pixelsOffset + (id + 1) * imageSize)])
     }
 
     public func label(_ id: Int) -> Int {
         precondition(id >= 0 && id < count)
-        return Int(readLittleEndian(file.bytes, at: labelsOffset + 4 * id) as UInt32)
+        return Int(readLittleEndian(bytes, at: labelsOffset + 4 * id) as UInt32)
     }
 
     public var labels: [Int] { (0..<count).map(label) }
@@ -303,14 +356,31 @@ public final class PackedDataset: @unchecked Sendable {
     /// Checks every section's CRC-32; returns the names of the sections that fail.
     public func verify() -> [String] {
         var failures: [String] = []
-        let pixels = UnsafeRawBufferPointer(rebasing: file.bytes[pixelsOffset..<labelsOffset])
+        let pixels = UnsafeRawBufferPointer(rebasing: bytes[pixelsOffset..<labelsOffset])
         if crc32Update(0, pixels) != checksums.pixels { failures.append("pixels") }
-        let labelBytes = UnsafeRawBufferPointer(rebasing: file.bytes[labelsOffset..<classIndexRange.lowerBound])
+        let labelBytes = UnsafeRawBufferPointer(rebasing: bytes[labelsOffset..<classIndexRange.lowerBound])
         if crc32Update(0, labelBytes) != checksums.labels { failures.append("labels") }
-        let indexBytes = UnsafeRawBufferPointer(rebasing: file.bytes[classIndexRange])
+        let indexBytes = UnsafeRawBufferPointer(rebasing: bytes[classIndexRange])
         if crc32Update(0, indexBytes) != checksums.classIndex { failures.append("class index") }
         return failures
     }
+}
+
+/// A heap copy of some bytes that lives as long as the object.
+final class OwnedBytes {
+    let bytes: UnsafeRawBufferPointer
+    private let allocation: UnsafeMutableRawBufferPointer
+
+    init(_ contents: [UInt8]) {
+        let allocation = UnsafeMutableRawBufferPointer.allocate(byteCount: max(contents.count, 1), alignment: 16)
+        contents.withUnsafeBytes { source in
+            if source.count > 0 { allocation.copyMemory(from: source) }
+        }
+        self.allocation = allocation
+        bytes = UnsafeRawBufferPointer(rebasing: allocation[0..<contents.count])
+    }
+
+    deinit { allocation.deallocate() }
 }
 
 /// Little-endian reads from a byte buffer; callers check bounds first.
