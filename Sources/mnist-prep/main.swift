@@ -9,7 +9,7 @@ import TripletKitIngest
 let packSpec = CommandSpec(
     name: "mnist-prep",
     overview: "Pack MNIST-style images (IDX pair, zip archive, image folder or CSV) into one packed dataset file with a class index.",
-    arguments: [ArgumentSpec("input", help: "A zip archive or folder laid out as <split>/<class>/<image> (one wrapper folder above the splits is accepted), or a CSV file (.csv). Omit it with --images and --labels.", optional: true)],
+    arguments: [ArgumentSpec("input", help: "A zip archive or folder laid out as <split>/<class>/<image> (one wrapper folder above the splits is accepted), or a CSV file (.csv), or a packed dataset to convert with --channels or --size. Omit it with --images and --labels.", optional: true)],
     options: [
         OptionSpec("--output", value: "path", short: "-o", required: true, help: "Packed dataset to write; it appears only when packing succeeds."),
         OptionSpec("--images", value: "path", help: "IDX images file (magic 2051), gzip or raw."),
@@ -18,7 +18,7 @@ let packSpec = CommandSpec(
         OptionSpec("--class-names", value: "list", help: "IDX only: comma-separated class names in label order (default: the label values)."),
         OptionSpec("--split", value: "name", default: "train", help: "Archive or folder: the split folder to pack, matched without regard to letter case."),
         OptionSpec("--channels", value: "n", default: "1", help: "Channels to pack: 1 (gray, BT.601 luma of color images) or 3 (RGB)."),
-        OptionSpec("--size", value: "WxH", help: "Resize every image to W by H pixels, with \(ImageResizing.interpolationName). Without it all images must have one size. The tutorial's input is --channels 3 --size 32x32."),
+        OptionSpec("--size", value: "WxH", help: "Resize every image to W by H pixels, with \(ImageResizing.interpolationName). Without it all images must have one size. The tutorial's input (and resnet-mini's) is --channels 3 --size 32x32."),
         OptionSpec("--skip-bad", help: "Archive or folder: leave out images that do not decode and list them, instead of failing."),
         OptionSpec("--per-class", value: "n", help: "IDX, archive or folder: keep n images per class, chosen with --seed (the tutorial's small set is 64)."),
         OptionSpec("--seed", value: "n", default: "0", help: "Seed for choosing the --per-class images."),
@@ -29,6 +29,7 @@ let packSpec = CommandSpec(
           mnist-prep --images train-images-idx3-ubyte.gz --labels train-labels-idx1-ubyte.gz -o train.tkpack
           mnist-prep mnist.zip --split test -o test.tkpack        (mnist/test/3/00017.png, ...)
           mnist-prep train.csv -o train.tkpack                   (label,pixel0,...,pixel783)
+          mnist-prep train.tkpack --channels 3 --size 32x32 -o train32.tkpack   (convert a packed file)
 
         Images may be PNG, JPEG or BMP: 8- or 16-bit gray, gray with alpha, RGB, RGBA or
         palette. 16-bit samples round to 8 bits, alpha composites onto black, and the same
@@ -99,6 +100,19 @@ func printReport(_ report: IngestReport, output: String, started: Date) {
 // names the same zone file, so local times do not change.
 if getenv("TZ") == nil { setenv("TZ", ":/etc/localtime", 0) }
 
+/// A hidden, unique file name in the folder of `path`.
+func temporaryPath(near path: String) -> String {
+    let url = URL(fileURLWithPath: path)
+    return url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).idx-\(getpid()).tkpack").path
+}
+
+/// Whether `path` is a regular file that starts with the packed dataset magic.
+func isPackedDataset(_ path: String) -> Bool {
+    guard let handle = FileHandle(forReadingAtPath: path) else { return false }
+    defer { try? handle.close() }
+    return (try? handle.read(upToCount: 4)).map { Array($0) == PackedFormat.magic } ?? false
+}
+
 let arguments = Array(CommandLine.arguments.dropFirst())
 
 switch arguments.first {
@@ -114,6 +128,11 @@ case "info":
             printOutput("class\t\(name)\t\(members.count)")
         }
         printOutput("checksum\t" + (failures.isEmpty ? "ok" : "FAILED (\(failures.joined(separator: ", ")))"))
+        guard failures.isEmpty else {
+            printError("Error: '\(dataset.path)': checksum mismatch in \(failures.joined(separator: ", "))")
+            printError("Hint: repack the file with mnist-prep")
+            return ExitStatus.failure
+        }
         return ExitStatus.success
     }
 
@@ -148,18 +167,39 @@ default:
             guard parsed.has("--images"), parsed.has("--labels") else {
                 throw UsageError("missing input: pass an archive, folder or CSV file, or both --images and --labels")
             }
-            try rejectOptions(["--split", "--skip-bad", "--channels", "--size", "--threads"], parsed, for: "IDX files")
+            try rejectOptions(["--split", "--skip-bad", "--threads"], parsed, for: "IDX files")
             let names = parsed.string("--class-names").map {
                 $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
             }
-            let summary = try IDXPacking.pack(
+            // With --channels 3 or --size, the IDX images are packed as they are into a
+            // temporary file next to the output and converted from there.
+            let converting = options.channels != 1 || options.size != nil
+            let packedPath = converting ? temporaryPath(near: output) : output
+            defer { if converting { unlink(packedPath) } }
+            var summary = try IDXPacking.pack(
                 imagesPath: try parsed.requiredString("--images"),
                 labelsPath: try parsed.requiredString("--labels"),
-                outputPath: output,
+                outputPath: packedPath,
                 perClass: options.perClass,
                 seed: options.seed,
                 classNames: names,
                 transpose: parsed.flag("--transpose"))
+            if converting {
+                summary = try PackedConversion.convert(try PackedDataset(path: packedPath), outputPath: output,
+                                                       channels: options.channels, size: options.size)
+            }
+            printReport(IngestReport(summary: summary), output: output, started: started)
+            return ExitStatus.success
+        }
+        if isPackedDataset(input) {
+            // A packed dataset in, converted to other channels or another size.
+            try rejectOptions(["--images", "--labels", "--transpose", "--class-names", "--split", "--skip-bad",
+                               "--per-class", "--threads"], parsed, for: "a packed dataset")
+            guard parsed.has("--channels") || parsed.has("--size") else {
+                throw UsageError("'\(input)' is already a packed dataset; pass --channels or --size to convert it")
+            }
+            let summary = try PackedConversion.convert(try PackedDataset(path: input), outputPath: output,
+                                                       channels: options.channels, size: options.size)
             printReport(IngestReport(summary: summary), output: output, started: started)
             return ExitStatus.success
         }

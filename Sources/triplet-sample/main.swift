@@ -28,7 +28,7 @@ runCommand(spec) { parsed in
     var options = TripletMosaicOptions()
     options.imageScale = try parsed.int("--scale", min: 1, max: TripletMosaic.maxImageScale)
 
-    let dataset = try PackedDataset(path: path)
+    let dataset = try PackedDataset.openVerified(path: path)
     let sampler = try RandomTripletSampler(classMembers: dataset.classMembers, negativeRule: rule)
     var generator = SplitMix64(seed: seed)
     let triplets = sampler.sample(count: count, using: &generator)

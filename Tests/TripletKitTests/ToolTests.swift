@@ -115,6 +115,61 @@ import Testing
         #expect(run.standardError.contains("Usage: triplet-train"))
     }
 
+    @Test func resnetMiniInputFromIDX() throws {
+        let folder = try TemporaryFolder()
+        let rgb = folder.file("rgb.tkpack")
+        let pack = try Tools.run("mnist-prep", ["--images", Fixtures.trainImages, "--labels", Fixtures.trainLabels,
+                                                "--channels", "3", "--size", "32x32", "-o", rgb])
+        #expect(pack.status == 0, "\(pack.standardError)")
+        let dataset = try PackedDataset(path: rgb)
+        #expect(dataset.channels == 3 && dataset.height == 32 && dataset.width == 32)
+        // Gray copied to R, G and B.
+        let pixels = Array(dataset.pixels(0))
+        var channelsAgree = true
+        for start in stride(from: 0, to: pixels.count, by: 3) where pixels[start] != pixels[start + 1] || pixels[start] != pixels[start + 2] {
+            channelsAgree = false
+        }
+        #expect(channelsAgree)
+        let brightest: UInt8 = pixels.max() ?? 0
+        #expect(brightest > 200)
+        #expect(folder.contents == ["rgb.tkpack"])
+
+        let training = try Tools.run("triplet-train", ["--train", rgb, "--out", folder.file("run"), "--network", "resnet-mini",
+                                                       "--epochs", "1", "--per-class", "4"])
+        #expect(training.status == 0, "\(training.standardError)")
+
+        // A packed file converts too; without --channels or --size there is nothing to do.
+        let gray = folder.file("gray.tkpack")
+        #expect(try Tools.run("mnist-prep", [rgb, "--channels", "1", "-o", gray]).status == 0)
+        #expect(try PackedDataset(path: gray).channels == 1)
+        #expect(try Tools.run("mnist-prep", [rgb, "-o", folder.file("same.tkpack")]).status == 64)
+    }
+
+    @Test func damagedDatasetIsRejected() throws {
+        let folder = try TemporaryFolder()
+        let (train, _) = try Fixtures.packed(in: folder.path)
+        var bytes = try readWholeFile(train)
+        bytes[PackedFormat.headerSize + 1000] ^= 0x40
+        try writeFileAtomically(bytes, to: train)
+
+        let info = try Tools.run("mnist-prep", ["info", train])
+        #expect(info.status == 1)
+        #expect(info.standardOutput.contains("checksum\tFAILED (pixels)"))
+        for run in [try Tools.run("triplet-train", ["--train", train, "--out", folder.file("run")]),
+                    try Tools.run("triplet-sample", [train, "-o", folder.file("mosaic.png")])] {
+            #expect(run.status == 1)
+            #expect(run.standardError.contains("checksum mismatch in pixels"))
+        }
+        #expect(!FileManager.default.fileExists(atPath: folder.file("run")))
+        #expect(!FileManager.default.fileExists(atPath: folder.file("mosaic.png")))
+    }
+
+    @Test func idxGivenAsPackedDatasetGetsHint() throws {
+        let run = try Tools.run("triplet-train", ["--train", Fixtures.trainImages, "--out", "unused"])
+        #expect(run.status == 1)
+        #expect(run.standardError.contains("this looks like an IDX file; pack it first with mnist-prep"))
+    }
+
     @Test func missingInputExits1() throws {
         let folder = try TemporaryFolder()
         let run = try Tools.run("triplet-train", ["--train", folder.file("absent.tkpack"), "--out", folder.file("run")])

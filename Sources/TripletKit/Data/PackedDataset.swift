@@ -242,7 +242,12 @@ public final class PackedDataset: @unchecked Sendable {
         }
         let magic = Array(bytes[0..<4])
         guard magic == PackedFormat.magic else {
-            throw fail("not a packed dataset: magic bytes are \(magic.map { String(format2: $0) }.joined(separator: " ")), expected 54 4B 50 4B (\"TKPK\")")
+            let found = magic.map { String(format2: $0) }.joined(separator: " ")
+            // An IDX or gzip file here is usually raw MNIST that was never packed.
+            let isRawData = magic.starts(with: [0x1F, 0x8B]) || magic.starts(with: [0, 0, 0x08])
+            throw TripletKitError("'\(path)': not a packed dataset: magic bytes are \(found), expected 54 4B 50 4B (\"TKPK\")",
+                                  hint: isRawData ? "this looks like an IDX file; pack it first with mnist-prep --images ... --labels ... -o FILE.tkpack"
+                                                  : PackedFormat.regenerateHint)
         }
         var reader = ByteReader(bytes: bytes)
         reader.offset = 4
@@ -352,6 +357,18 @@ public final class PackedDataset: @unchecked Sendable {
     }
 
     public var labels: [Int] { (0..<count).map(label) }
+
+    /// Opens `path` and checks every section's CRC-32 too, for tools that would otherwise
+    /// train on or draw damaged data without noticing.
+    public static func openVerified(path: String) throws -> PackedDataset {
+        let dataset = try PackedDataset(path: path)
+        let failures = dataset.verify()
+        guard failures.isEmpty else {
+            throw TripletKitError("'\(path)': checksum mismatch in \(failures.joined(separator: ", ")); the file is damaged",
+                                  hint: "repack it with mnist-prep; 'mnist-prep verify' checks a file")
+        }
+        return dataset
+    }
 
     /// Checks every section's CRC-32; returns the names of the sections that fail.
     public func verify() -> [String] {

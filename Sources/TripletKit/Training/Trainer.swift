@@ -56,8 +56,8 @@ public final class Trainer {
     /// (whose run settings `configuration` must already hold).
     public init(configuration: TrainingConfiguration, resumingFrom checkpoint: (file: SafeTensorsFile, path: String)? = nil) throws {
         self.configuration = configuration
-        train = try PackedDataset(path: configuration.trainPath)
-        test = try configuration.testPath.map { try PackedDataset(path: $0) }
+        train = try PackedDataset.openVerified(path: configuration.trainPath)
+        test = try configuration.testPath.map { try PackedDataset.openVerified(path: $0) }
         network = configuration.network.makeNetwork(embeddingDimension: configuration.embeddingDimension)
 
         for dataset in [train] + (test.map { [$0] } ?? []) {
