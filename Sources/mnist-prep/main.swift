@@ -100,18 +100,21 @@ func printReport(_ report: IngestReport, output: String, started: Date) {
 // names the same zone file, so local times do not change.
 if getenv("TZ") == nil { setenv("TZ", ":/etc/localtime", 0) }
 
-/// A hidden, unique file name in the folder of `path`.
+/// Returns a hidden, unique file name in the folder of `path`.
 func temporaryPath(near path: String) -> String {
     let url = URL(fileURLWithPath: path)
     return url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).idx-\(getpid()).tkpack").path
 }
 
-/// Whether `path` is a regular file that starts with the packed dataset magic.
+/// Tells whether `path` is a file that starts with the packed dataset magic.
 func isPackedDataset(_ path: String) -> Bool {
     guard let handle = FileHandle(forReadingAtPath: path) else { return false }
     defer { try? handle.close() }
     return (try? handle.read(upToCount: 4)).map { Array($0) == PackedFormat.magic } ?? false
 }
+
+// Ctrl-C or a kill removes the unfinished output's temporary file before exiting.
+TemporaryFiles.removeOnSignal()
 
 let arguments = Array(CommandLine.arguments.dropFirst())
 

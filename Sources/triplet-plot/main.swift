@@ -67,6 +67,9 @@ func relativePath(_ path: String) -> String {
     return path.hasPrefix(current) ? String(path.dropFirst(current.count)) : path
 }
 
+// Ctrl-C or a kill removes the unfinished output's temporary file before exiting.
+TemporaryFiles.removeOnSignal()
+
 runCommand(spec) { parsed in
     let inputs = parsed.positionals
     let output = try parsed.requiredString("--output")

@@ -16,6 +16,9 @@ let spec = CommandSpec(
         OptionSpec("--scale", value: "n", default: "3", help: "Enlargement of each image, in screen pixels per image pixel (1 to \(TripletMosaic.maxImageScale))."),
     ])
 
+// Ctrl-C or a kill removes the unfinished output's temporary file before exiting.
+TemporaryFiles.removeOnSignal()
+
 runCommand(spec) { parsed in
     let path = parsed.positionals[0]
     let output = try parsed.requiredString("--output")

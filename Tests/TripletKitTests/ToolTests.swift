@@ -122,7 +122,9 @@ import Testing
                                                 "--channels", "3", "--size", "32x32", "-o", rgb])
         #expect(pack.status == 0, "\(pack.standardError)")
         let dataset = try PackedDataset(path: rgb)
-        #expect(dataset.channels == 3 && dataset.height == 32 && dataset.width == 32)
+        #expect(dataset.channels == 3)
+        #expect(dataset.height == 32)
+        #expect(dataset.width == 32)
         // Gray copied to R, G and B.
         let pixels = Array(dataset.pixels(0))
         var channelsAgree = true

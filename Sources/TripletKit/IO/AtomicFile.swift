@@ -25,12 +25,14 @@ public final class AtomicFileWriter {
                                   hint: "check that the folder exists and is writable")
         }
         temporaryPath = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        TemporaryFiles.register(temporaryPath)
         fchmod(descriptor, 0o644)
     }
 
     deinit {
         if descriptor >= 0 { close(descriptor) }
         if !committed { unlink(temporaryPath) }
+        TemporaryFiles.unregister(temporaryPath)
     }
 
     /// Appends bytes at the current end of the file.

@@ -33,8 +33,9 @@ public final class StopSignalMonitor: @unchecked Sendable {
         if first {
             printError("\n\(Self.name(of: signalNumber)) received: stopping after the current step to write a checkpoint (send it again to quit at once)")
         } else {
-            // A second signal means the user will not wait; the last checkpoint on disk is
-            // whole, since checkpoints are renamed into place.
+            // A second signal means the user will not wait. The last checkpoint on disk is
+            // whole, since checkpoints are renamed into place, and a partial one is removed.
+            TemporaryFiles.removeAll()
             _exit(Self.exitStatus(for: signalNumber))
         }
     }

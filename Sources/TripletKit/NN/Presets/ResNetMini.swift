@@ -1,9 +1,10 @@
 // A small residual network with batch normalisation, modelled on the tutorial's backbone.
 
 extension NetworkPreset {
-    /// ResNet-18's layers up to its first stage, on 3×32×32 inputs: conv 7×7×64 with
-    /// stride 2 and padding 3, batch norm, ReLU and max-pool 2, then two basic residual
-    /// blocks of 64 channels and a dense layer from the 64×8×8 features to the embedding.
+    /// ResNet-18's layers up to its first stage, on 3×32×32 inputs. They are conv 7×7×64
+    /// with stride 2 and padding 3, batch norm, ReLU and max-pool 2, then two basic
+    /// residual blocks of 64 channels and a dense layer from the 64×8×8 features to the
+    /// embedding.
     /// Deviation: ResNet-18 pools with a 3×3 window, stride 2 and padding 1; a 2×2 window
     /// gives the same 8×8 output here.
     public static let resnetMini = NetworkPreset(name: "resnet-mini", inputShape: TensorShape(channels: 3, height: 32, width: 32)) {
