@@ -116,12 +116,94 @@ func isPackedDataset(_ path: String) -> Bool {
 // Ctrl-C or a kill removes the unfinished output's temporary file before exiting.
 TemporaryFiles.removeOnSignal()
 
+/// Opens a packed dataset, reading standard input when `path` is "-".
+func openPacked(_ path: String) throws -> PackedDataset {
+    path == "-" ? try PackedDataset(contents: readWholeFile("-"), path: "standard input") : try PackedDataset(path: path)
+}
+
+/// Packs into a temporary file when the output is standard output ("-"), then copies it
+/// there, because the packed writer seeks back to write its header.
+func withOutputPath(_ output: String, _ pack: (String) throws -> Void) throws {
+    guard output == "-" else { return try pack(output) }
+    let temporary = NSTemporaryDirectory() + "mnist-prep-\(getpid())-\(UUID().uuidString).tkpack"
+    defer { unlink(temporary) }
+    try pack(temporary)
+    try writeFileAtomically(readWholeFile(temporary), to: "-")
+}
+
+/// Packs the input that `parsed` names into `output`; messages call the output
+/// `reportedName`.
+func pack(_ parsed: ParsedArguments, to output: String, reportedName: String, started: Date) throws {
+    var options = ImagePackingOptions()
+    options.channels = Int(try parsed.choice("--channels", ["1", "3"]))!
+    options.size = try parsed.string("--size").map(parseSize)
+    options.split = try parsed.requiredString("--split")
+    options.skipBad = parsed.flag("--skip-bad")
+    options.perClass = try parsed.optionalInt("--per-class", min: 1)
+    options.seed = try parsed.seed()
+    options.threads = parsed.string("--threads") == "all cores"
+        ? ProcessInfo.processInfo.activeProcessorCount : try parsed.int("--threads", min: 1, max: 256)
+
+    guard let input = parsed.positionals.first else {
+        guard parsed.has("--images"), parsed.has("--labels") else {
+            throw UsageError("missing input: pass an archive, folder or CSV file, or both --images and --labels")
+        }
+        try rejectOptions(["--split", "--skip-bad", "--threads"], parsed, for: "IDX files")
+        let names = parsed.string("--class-names").map {
+            $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        }
+        // With --channels 3 or --size, the IDX images are packed as they are into a
+        // temporary file next to the output and converted from there.
+        let converting = options.channels != 1 || options.size != nil
+        let packedPath = converting ? temporaryPath(near: output) : output
+        defer { if converting { unlink(packedPath) } }
+        var summary = try IDXPacking.pack(
+            imagesPath: try parsed.requiredString("--images"),
+            labelsPath: try parsed.requiredString("--labels"),
+            outputPath: packedPath,
+            perClass: options.perClass,
+            seed: options.seed,
+            classNames: names,
+            transpose: parsed.flag("--transpose"))
+        if converting {
+            summary = try PackedConversion.convert(try PackedDataset(path: packedPath), outputPath: output,
+                                                   channels: options.channels, size: options.size)
+        }
+        printReport(IngestReport(summary: summary), output: reportedName, started: started)
+        return
+    }
+    if isPackedDataset(input) {
+        // A packed dataset in, converted to other channels or another size.
+        try rejectOptions(["--images", "--labels", "--transpose", "--class-names", "--split", "--skip-bad",
+                           "--per-class", "--threads"], parsed, for: "a packed dataset")
+        guard parsed.has("--channels") || parsed.has("--size") else {
+            throw UsageError("'\(input)' is already a packed dataset; pass --channels or --size to convert it")
+        }
+        let summary = try PackedConversion.convert(try PackedDataset(path: input), outputPath: output,
+                                                   channels: options.channels, size: options.size)
+        printReport(IngestReport(summary: summary), output: reportedName, started: started)
+        return
+    }
+    if parsed.has("--images") || parsed.has("--labels") {
+        throw UsageError("pass either an input archive, folder or CSV file, or --images and --labels, not both")
+    }
+    try rejectOptions(["--transpose", "--class-names"], parsed, for: "archives, folders or CSV files")
+    let report: IngestReport
+    if input.lowercased().hasSuffix(".csv") {
+        try rejectOptions(["--split", "--skip-bad", "--per-class"], parsed, for: "CSV files")
+        report = try CSVPacking.pack(path: input, outputPath: output, options: options)
+    } else {
+        report = try ImageFolderPacking.pack(inputPath: input, outputPath: output, options: options)
+    }
+    printReport(report, output: reportedName, started: started)
+}
+
 let arguments = Array(CommandLine.arguments.dropFirst())
 
 switch arguments.first {
 case "info":
     runCommand(inspectSpec, arguments: Array(arguments.dropFirst())) { parsed in
-        let dataset = try PackedDataset(path: parsed.positionals[0])
+        let dataset = try openPacked(parsed.positionals[0])
         let failures = dataset.verify()
         printOutput("file\t\(dataset.path)")
         printOutput("samples\t\(dataset.count)")
@@ -142,7 +224,7 @@ case "info":
 case "verify":
     runCommand(verifySpec, arguments: Array(arguments.dropFirst())) { parsed in
         let path = parsed.positionals[0]
-        let failures = try PackedDataset(path: path).verify()
+        let failures = try openPacked(path).verify()
         guard failures.isEmpty else {
             printError("Error: '\(path)': checksum mismatch in \(failures.joined(separator: ", "))")
             printError("Hint: regenerate the file with mnist-prep")
@@ -156,68 +238,9 @@ default:
     runCommand(packSpec, arguments: arguments) { parsed in
         let started = Date()
         let output = try parsed.requiredString("--output")
-        var options = ImagePackingOptions()
-        options.channels = Int(try parsed.choice("--channels", ["1", "3"]))!
-        options.size = try parsed.string("--size").map(parseSize)
-        options.split = try parsed.requiredString("--split")
-        options.skipBad = parsed.flag("--skip-bad")
-        options.perClass = try parsed.optionalInt("--per-class", min: 1)
-        options.seed = try parsed.seed()
-        options.threads = parsed.string("--threads") == "all cores"
-            ? ProcessInfo.processInfo.activeProcessorCount : try parsed.int("--threads", min: 1, max: 256)
-
-        guard let input = parsed.positionals.first else {
-            guard parsed.has("--images"), parsed.has("--labels") else {
-                throw UsageError("missing input: pass an archive, folder or CSV file, or both --images and --labels")
-            }
-            try rejectOptions(["--split", "--skip-bad", "--threads"], parsed, for: "IDX files")
-            let names = parsed.string("--class-names").map {
-                $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
-            }
-            // With --channels 3 or --size, the IDX images are packed as they are into a
-            // temporary file next to the output and converted from there.
-            let converting = options.channels != 1 || options.size != nil
-            let packedPath = converting ? temporaryPath(near: output) : output
-            defer { if converting { unlink(packedPath) } }
-            var summary = try IDXPacking.pack(
-                imagesPath: try parsed.requiredString("--images"),
-                labelsPath: try parsed.requiredString("--labels"),
-                outputPath: packedPath,
-                perClass: options.perClass,
-                seed: options.seed,
-                classNames: names,
-                transpose: parsed.flag("--transpose"))
-            if converting {
-                summary = try PackedConversion.convert(try PackedDataset(path: packedPath), outputPath: output,
-                                                       channels: options.channels, size: options.size)
-            }
-            printReport(IngestReport(summary: summary), output: output, started: started)
-            return ExitStatus.success
+        try withOutputPath(output) { path in
+            try pack(parsed, to: path, reportedName: output == "-" ? "standard output" : path, started: started)
         }
-        if isPackedDataset(input) {
-            // A packed dataset in, converted to other channels or another size.
-            try rejectOptions(["--images", "--labels", "--transpose", "--class-names", "--split", "--skip-bad",
-                               "--per-class", "--threads"], parsed, for: "a packed dataset")
-            guard parsed.has("--channels") || parsed.has("--size") else {
-                throw UsageError("'\(input)' is already a packed dataset; pass --channels or --size to convert it")
-            }
-            let summary = try PackedConversion.convert(try PackedDataset(path: input), outputPath: output,
-                                                       channels: options.channels, size: options.size)
-            printReport(IngestReport(summary: summary), output: output, started: started)
-            return ExitStatus.success
-        }
-        if parsed.has("--images") || parsed.has("--labels") {
-            throw UsageError("pass either an input archive, folder or CSV file, or --images and --labels, not both")
-        }
-        try rejectOptions(["--transpose", "--class-names"], parsed, for: "archives, folders or CSV files")
-        let report: IngestReport
-        if input.lowercased().hasSuffix(".csv") {
-            try rejectOptions(["--split", "--skip-bad", "--per-class"], parsed, for: "CSV files")
-            report = try CSVPacking.pack(path: input, outputPath: output, options: options)
-        } else {
-            report = try ImageFolderPacking.pack(inputPath: input, outputPath: output, options: options)
-        }
-        printReport(report, output: output, started: started)
         return ExitStatus.success
     }
 }

@@ -47,6 +47,8 @@ struct ToolRun {
     var status: Int32
     var standardOutput: String
     var standardError: String
+    /// The raw bytes of standard output, for tools that write binary data there.
+    var outputData = Data()
 }
 
 enum Tools {
@@ -72,7 +74,8 @@ enum Tools {
         process.waitUntilExit()
         return ToolRun(status: process.terminationStatus,
                        standardOutput: String(decoding: outputData, as: UTF8.self),
-                       standardError: String(decoding: errorData, as: UTF8.self))
+                       standardError: String(decoding: errorData, as: UTF8.self),
+                       outputData: outputData)
     }
 }
 

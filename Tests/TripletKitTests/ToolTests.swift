@@ -24,6 +24,18 @@ import Testing
         #expect(verify.status == 0)
     }
 
+    @Test func mnistPrepPipesThroughStandardStreams() throws {
+        let pack = try Tools.run("mnist-prep", ["--images", Fixtures.testImages, "--labels", Fixtures.testLabels, "-o", "-"])
+        #expect(pack.status == 0, "\(pack.standardError)")
+        #expect(pack.standardError.contains("wrote standard output: 200 images"))
+        #expect(Array(pack.outputData.prefix(4)) == PackedFormat.magic)
+        let info = try Tools.run("mnist-prep", ["info", "-"], input: pack.outputData)
+        #expect(info.status == 0, "\(info.standardError)")
+        #expect(info.standardOutput.contains("samples\t200"))
+        // "-" names the stream, never a file in the working folder.
+        #expect(!FileManager.default.fileExists(atPath: FileManager.default.currentDirectoryPath + "/-"))
+    }
+
     @Test func mnistPrepTruncatedInputExitsNonZero() throws {
         let folder = try TemporaryFolder()
         let images = try IDXReader.read(path: Fixtures.trainImages, expectedDimensions: 3, role: "images")
