@@ -24,6 +24,8 @@ let trainSpec = CommandSpec(
         OptionSpec("--batch-size", value: "n", default: "32", help: "Triplets per step."),
         OptionSpec("--embedding-dim", value: "n", default: "2", help: "Embedding size."),
         OptionSpec("--threads", value: "n", default: "2", help: "Threads, as for triplet-train."),
+        OptionSpec("--parallelism", value: "mode", default: "shards",
+                   help: "How threads share a step (values: shards, blas): shards run the batch's two halves at once with one OpenBLAS thread each; blas runs them in turn with OpenBLAS using every thread."),
         OptionSpec("--warmup", value: "n", default: "20", help: "Untimed steps first."),
         OptionSpec("--steps", value: "n", default: "200", help: "Steps per timed window."),
         OptionSpec("--windows", value: "n", default: "3", help: "Timed windows; the median is reported."),
@@ -48,6 +50,7 @@ case "train":
         configuration.batchTriplets = try parsed.int("--batch-size", min: 1)
         configuration.embeddingDimension = try parsed.int("--embedding-dim", min: 1)
         configuration.threads = try parsed.int("--threads", min: 1)
+        configuration.parallelism = Parallelism(rawValue: try parsed.choice("--parallelism", Parallelism.allCases.map(\.rawValue)))!
         configuration.seed = try parsed.seed()
         let trainer = try Trainer(configuration: configuration)
         let measurement = trainer.measureThroughput(warmup: try parsed.int("--warmup", min: 0),
@@ -57,7 +60,7 @@ case "train":
         let median = rates.sorted()[rates.count / 2]
         let windows = rates.map { String(format: "%.0f", $0) }.joined(separator: ",")
         let peak = ResourceUsage.peakResidentBytes().map { String($0 / (1 << 20)) } ?? "unknown"
-        printOutput(String(format: "triplets_per_s=%.1f windows=%@ threads=%d first_loss=%.4f last_window_loss=%.4f peak_rss_mib=%@",
+        printOutput(String(format: "triplets_per_s=%.1f windows=%@ threads=%d parallelism=\(configuration.parallelism.rawValue) first_loss=%.4f last_window_loss=%.4f peak_rss_mib=%@",
                            median, windows, configuration.threads, measurement.firstLoss,
                            measurement.windowLosses.last ?? .nan, peak))
         return ExitStatus.success

@@ -28,6 +28,8 @@ let spec = CommandSpec(
         OptionSpec("--per-class", value: "n", help: "Train on n images per class, chosen with --seed (the tutorial's small set is 64)."),
         OptionSpec("--seed", value: "n", default: "0", help: "Seed for initialisation, the --per-class subset and triplet sampling."),
         OptionSpec("--threads", value: "n", default: "2", help: "Threads; each step's batch is split in two shards, run in parallel when n >= 2."),
+        OptionSpec("--parallelism", value: "mode", default: "shards",
+                   help: "How threads share a step (values: shards, blas): shards run the batch's two halves at once with one OpenBLAS thread each; blas runs them in turn with OpenBLAS using every thread."),
         OptionSpec("--plot-every", value: "k", default: "1", help: "Write the test embeddings every k epochs and after the last; 0 = after the last only."),
         OptionSpec("--negative-rule", value: "name", default: "uniform",
                    help: "Negative class draw (values: uniform, next-class); next-class is the tutorial's biased '+1 when equal' rule."),
@@ -69,6 +71,7 @@ runCommand(spec) { parsed in
     configuration.perClass = try parsed.optionalInt("--per-class", min: 2)
     configuration.seed = try parsed.seed()
     configuration.threads = try parsed.int("--threads", min: 1)
+    configuration.parallelism = Parallelism(rawValue: try parsed.choice("--parallelism", Parallelism.allCases.map(\.rawValue)))!
     configuration.plotEvery = try parsed.int("--plot-every", min: 0)
     configuration.negativeRule = NegativeClassRule(rawValue: try parsed.choice("--negative-rule", NegativeClassRule.allCases.map(\.rawValue)))!
     configuration.showProgress = standardErrorIsTerminal
@@ -159,7 +162,7 @@ runCommand(spec) { parsed in
         // The options that are not stored in the checkpoint, as given, so the resumed run
         // writes the same files.
         var resume = [CommandLine.arguments[0], "--resume", trainer.checkpointPath, "--train", configuration.trainPath]
-        for option in ["--test", "--out", "--threads", "--plot-every", "--log"] where parsed.has(option) {
+        for option in ["--test", "--out", "--threads", "--parallelism", "--plot-every", "--log"] where parsed.has(option) {
             resume += [option, parsed.string(option)!]
         }
         if parsed.flag("--fail-on-collapse") { resume.append("--fail-on-collapse") }

@@ -76,6 +76,10 @@ import Testing
         #expect(negativeMargin.status == 64)
         #expect(negativeMargin.standardError.contains("'--margin'"))
 
+        let badMode = try Tools.run("triplet-train", ["--train", "x", "--out", "y", "--parallelism", "gpu"])
+        #expect(badMode.status == 64)
+        #expect(badMode.standardError.contains("invalid value 'gpu' for '--parallelism': expected one of shards, blas"))
+
         let unknown = try Tools.run("mnist-prep", ["--imgs", "a"])
         #expect(unknown.status == 64)
         #expect(unknown.standardError.contains("unknown option '--imgs'"))

@@ -110,6 +110,19 @@ import Testing
         #expect(try readWholeFile(second.checkpointPath) == readWholeFile(whole.checkpointPath))
     }
 
+    @Test func blasParallelismTrains() throws {
+        let folder = try TemporaryFolder()
+        let (train, test) = try Fixtures.packed(in: folder.path)
+        var settings = configuration(folder, train: train, test: test, out: "blas")
+        settings.epochs = 2
+        settings.parallelism = .blas
+        let trainer = try Trainer(configuration: settings)
+        try trainer.run()
+        #expect(trainer.reports.count == 2)
+        #expect(trainer.reports.allSatisfy { $0.meanLoss.isFinite })
+        #expect(trainer.reports[1].meanLoss < trainer.reports[0].meanLoss)
+    }
+
     @Test func scheduleDecaysToZero() {
         let schedule = LearningRateSchedule.tutorial
         #expect(schedule.rate(base: 0.01, step: 0, totalSteps: 4, stepsPerEpoch: 2) == 0.0075)

@@ -120,8 +120,7 @@ public final class Trainer {
     /// it writes the checkpoint of the steps done so far.
     @discardableResult
     public func run(epochFinished: (EpochReport) throws -> Void = { _ in }) throws -> TrainingOutcome {
-        let parallel = configuration.threads >= 2 && workspaces.count > 1
-        CPUBackend.setBLASThreads(parallel ? 1 : max(configuration.threads, 1))
+        let parallel = setUpThreads()
         try FileManager.default.createDirectory(atPath: configuration.outputDirectory, withIntermediateDirectories: true)
 
         processStart = Date()
@@ -183,8 +182,7 @@ public final class Trainer {
     /// constant learning rate. The weights change as in training, so a benchmark needs a
     /// fresh trainer.
     public func measureThroughput(warmup: Int, steps: Int, windows: Int) -> ThroughputMeasurement {
-        let parallel = configuration.threads >= 2 && workspaces.count > 1
-        CPUBackend.setBLASThreads(parallel ? 1 : max(configuration.threads, 1))
+        let parallel = setUpThreads()
         let rate = Float(configuration.learningRate)
         var measurement = ThroughputMeasurement()
         for step in 0..<warmup {
@@ -253,6 +251,21 @@ public final class Trainer {
         return result
     }
 
+    /// Sets OpenBLAS's thread count for the configured parallelism and returns whether the
+    /// shards run on threads of their own.
+    private func setUpThreads() -> Bool {
+        let threads = max(configuration.threads, 1)
+        switch configuration.parallelism {
+        case .shards:
+            let parallel = threads >= 2 && workspaces.count > 1
+            CPUBackend.setBLASThreads(parallel ? 1 : threads)
+            return parallel
+        case .blas:
+            CPUBackend.setBLASThreads(threads)
+            return false
+        }
+    }
+
     private func forEachShard(parallel: Bool, _ body: (Int) -> Void) {
         if parallel {
             DispatchQueue.concurrentPerform(iterations: workspaces.count, execute: body)
@@ -269,7 +282,7 @@ public final class Trainer {
         let halves = workspaces.count
         let perHalf = (dataset.count + halves - 1) / halves
         var result = [Float](repeating: 0, count: dataset.count * dimension)
-        let parallel = configuration.threads >= 2
+        let parallel = configuration.threads >= 2 && configuration.parallelism == .shards
         result.withUnsafeMutableBufferPointer { result in
             let destination = result.baseAddress!
             forEachShard(parallel: parallel) { shard in

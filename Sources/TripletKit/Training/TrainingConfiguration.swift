@@ -20,6 +20,8 @@ public struct TrainingConfiguration: Sendable {
     public var perClass: Int?
     public var seed: UInt64 = 0
     public var threads = 2
+    /// How the threads share a step: see `Parallelism`.
+    public var parallelism = Parallelism.shards
     /// Write the test embeddings every this many epochs (and after the last); 0 = only after the last.
     public var plotEvery = 1
     public var negativeRule: NegativeClassRule = .uniform
@@ -98,4 +100,17 @@ public struct TrainingConfiguration: Sendable {
         self.seed = seed
         negativeRule = rule
     }
+}
+
+/// How a training step uses several threads. Each step's batch is split into the same
+/// fixed shards either way.
+public enum Parallelism: String, CaseIterable, Sendable {
+    /// The shards run at once, each on its own thread with one OpenBLAS thread. Weights are
+    /// bit-identical for every thread count.
+    case shards
+    /// The shards run one after another, and OpenBLAS splits each matrix product over the
+    /// threads while element-wise work stays on one thread.
+    /// NOTE: OpenBLAS's threaded products can round differently from its one-thread ones
+    /// (seen with its Haswell kernel), so weights may differ from `shards` in the last bits.
+    case blas
 }
