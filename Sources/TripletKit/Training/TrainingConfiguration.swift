@@ -20,7 +20,7 @@ public struct TrainingConfiguration: Sendable {
     public var perClass: Int?
     public var seed: UInt64 = 0
     public var threads = 2
-    /// How the threads share a step: see `Parallelism`.
+    /// The way threads share a step (see `Parallelism`).
     public var parallelism = Parallelism.shards
     /// Write the test embeddings every this many epochs (and after the last); 0 = only after the last.
     public var plotEvery = 1
@@ -102,7 +102,7 @@ public struct TrainingConfiguration: Sendable {
     }
 }
 
-/// How a training step uses several threads. Each step's batch is split into the same
+/// The ways a training step can use several threads. Each step's batch is split into the same
 /// fixed shards either way.
 public enum Parallelism: String, CaseIterable, Sendable {
     /// The shards run at once, each on its own thread with one OpenBLAS thread. Weights are
