@@ -28,7 +28,7 @@ public final class MappedFile: @unchecked Sendable {
         }
         let size = Int(status.st_size)
         if size == 0 {
-            // mmap rejects a zero length; an empty buffer stands in for an empty file.
+            // mmap rejects a zero length; an empty buffer represents an empty file.
             bytes = UnsafeRawBufferPointer(start: nil, count: 0)
             return
         }
