@@ -173,12 +173,26 @@ public struct DatasetLayout: Sendable {
             if parts.count == 4 && parts[1].lowercased() == wanted { spellings.insert([parts[0], parts[1]]) }
         }
         guard !spellings.isEmpty else {
-            var found = Set<String>()
-            for parts in images where parts.count == 3 { found.insert(parts[0]) }
-            for parts in images where parts.count == 4 { found.insert(parts[0] + "/" + parts[1]) }
-            let listing = found.isEmpty ? "none" : found.sorted().prefix(8).joined(separator: ", ")
-            throw TripletKitError("'\(source)': no images in a split folder '\(split)': expected <\(split)>/<class>/<image> at the top or under one wrapper folder; folders with images at that depth: \(listing)",
-                                  hint: "pass --split with one of the folders listed, or lay the images out as \(split)/<class>/<image>")
+            // The split names that --split would accept, and any folder of that name found
+            // deeper than one wrapper, so the message says what to pass or where to point.
+            var splitNames = Set<String>()
+            for parts in images where parts.count == 3 { splitNames.insert(parts[0]) }
+            for parts in images where parts.count == 4 { splitNames.insert(parts[1]) }
+            var deeper = Set<String>()
+            for parts in images where parts.count > 4 {
+                if let index = parts.dropLast(2).lastIndex(where: { $0.lowercased() == wanted }), index >= 2 {
+                    deeper.insert(parts[..<index].joined(separator: "/"))
+                }
+            }
+            let listing = splitNames.isEmpty ? "none" : splitNames.sorted().prefix(8).joined(separator: ", ")
+            var message = "'\(source)': no images in a split folder '\(split)': expected <\(split)>/<class>/<image> at the top or under one wrapper folder; split folders found: \(listing)"
+            if let folder = deeper.sorted().first {
+                message += "; '\(split)' was found deeper, under '\(folder)'"
+            }
+            let hint = !deeper.isEmpty ? "pass the folder '\(deeper.sorted()[0])' itself (a zip needs repacking with that folder at its top)"
+                : splitNames.isEmpty ? "lay the images out as \(split)/<class>/<image>"
+                : "pass --split with one of the split folders found"
+            throw TripletKitError(message, hint: hint)
         }
         guard spellings.count == 1, let prefix = spellings.first else {
             let names = spellings.map { $0.joined(separator: "/") }.sorted()

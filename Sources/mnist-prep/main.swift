@@ -34,8 +34,12 @@ let packSpec = CommandSpec(
         Images may be PNG, JPEG or BMP: 8- or 16-bit gray, gray with alpha, RGB, RGBA or
         palette. 16-bit samples round to 8 bits, alpha composites onto black, and the same
         image stored losslessly in any of these formats packs to the same pixels. Class
-        folders named with a number keep that number as class id. Metadata, hidden files
-        and files that are not images are skipped and listed in the summary.
+        folders named with a number keep that number as class id, so folders 1, 2, 3 give
+        an empty class 0 (IDX labels 1..26 instead become ids 0..25). Images are packed in
+        file-name order, numbers compared by value, then by class, whatever the order of
+        the archive's entries, so digits named by their MNIST index keep MNIST's order.
+        Metadata, hidden files and files that are not images are skipped and listed in the
+        summary.
 
         SUBCOMMANDS:
           mnist-prep info <file>     Print the count, shape, per-class counts and checksum state.
@@ -71,10 +75,15 @@ func rejectOptions(_ names: [String], _ parsed: ParsedArguments, for kind: Strin
     }
 }
 
+/// Returns "1 image", "2 images" and so on.
+func counted(_ count: Int, _ singular: String, plural: String? = nil) -> String {
+    "\(count) " + (count == 1 ? singular : plural ?? singular + "s")
+}
+
 func printReport(_ report: IngestReport, output: String, started: Date) {
     let summary = report.summary
     let counts = zip(summary.classNames, summary.perClassCounts).map { "\($0)=\($1)" }.joined(separator: " ")
-    printError("mnist-prep: wrote \(output): \(summary.count) images of \(summary.channels)x\(summary.height)x\(summary.width), \(summary.classNames.count) classes (\(counts))")
+    printError("mnist-prep: wrote \(output): \(counted(summary.count, "image")) of \(summary.channels)x\(summary.height)x\(summary.width), \(counted(summary.classNames.count, "class", plural: "classes")) (\(counts))")
     if !report.splitPath.isEmpty {
         let others = report.otherSplits.map { "\($0.name) (\($0.images) images)" }.joined(separator: ", ")
         printError("mnist-prep: split folder '\(report.splitPath)'" + (others.isEmpty ? "" : "; other splits: \(others)"))
@@ -89,7 +98,7 @@ func printReport(_ report: IngestReport, output: String, started: Date) {
             let examples = report.skipped.examples[reason, default: []].joined(separator: ", ")
             parts.append("\(count) \(reason.rawValue) (\(examples)\(count > SkippedEntries.exampleLimit ? ", ..." : ""))")
         }
-        printError("mnist-prep: skipped \(report.skipped.total) entries: " + parts.joined(separator: "; "))
+        printError("mnist-prep: skipped \(counted(report.skipped.total, "entry", plural: "entries")): " + parts.joined(separator: "; "))
     }
     let peak = ResourceUsage.peakResidentBytes().map { ", peak memory \($0 >> 20) MiB" } ?? ""
     printError(String(format: "mnist-prep: %.2f s", Date().timeIntervalSince(started)) + peak)

@@ -45,7 +45,7 @@ import TripletKitIngest
         try Data((header + "\n" + row + "\n").utf8).write(to: URL(fileURLWithPath: input))
         let run = try Tools.run("mnist-prep", [input, "-o", folder.file("out.tkpack")])
         #expect(run.status == 0, "\(run.standardError)")
-        #expect(run.standardError.contains("1 images of 1x28x28, 1 classes (7=1)"))
+        #expect(run.standardError.contains("1 image of 1x28x28, 1 class (7=1)"))
     }
 
     @Test func conflictingOptionsExit64() throws {

@@ -36,6 +36,16 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: FileManager.default.currentDirectoryPath + "/-"))
     }
 
+    @Test func staleTemporaryFileIsNamed() throws {
+        let folder = try TemporaryFolder()
+        let stale = folder.file(".train.tkpack.tmp-AbC123")
+        try writeFileAtomically([1, 2, 3], to: stale)
+        let pack = try Tools.run("mnist-prep", ["--images", Fixtures.testImages, "--labels", Fixtures.testLabels,
+                                                "-o", folder.file("train.tkpack")])
+        #expect(pack.status == 0)
+        #expect(pack.standardError.contains("warning: '\(stale)' is a temporary file left by an interrupted run"))
+    }
+
     @Test func mnistPrepTruncatedInputExitsNonZero() throws {
         let folder = try TemporaryFolder()
         let images = try IDXReader.read(path: Fixtures.trainImages, expectedDimensions: 3, role: "images")

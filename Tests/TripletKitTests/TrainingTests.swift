@@ -111,16 +111,20 @@ import Testing
     }
 
     @Test func blasParallelismTrains() throws {
+        // Through the tool, in a process of its own: OpenBLAS's thread count is process-wide,
+        // and the other tests in this process train with one OpenBLAS thread.
         let folder = try TemporaryFolder()
         let (train, test) = try Fixtures.packed(in: folder.path)
-        var settings = configuration(folder, train: train, test: test, out: "blas")
-        settings.epochs = 2
-        settings.parallelism = .blas
-        let trainer = try Trainer(configuration: settings)
-        try trainer.run()
-        #expect(trainer.reports.count == 2)
-        #expect(trainer.reports.allSatisfy { $0.meanLoss.isFinite })
-        #expect(trainer.reports[1].meanLoss < trainer.reports[0].meanLoss)
+        let run = try Tools.run("triplet-train", ["--train", train, "--test", test, "--out", folder.file("blas"),
+                                                  "--epochs", "2", "--lr", "0.05", "--parallelism", "blas"])
+        #expect(run.status == 0, "\(run.standardError)")
+        let losses = run.standardError.split(separator: "\n").filter { $0.hasPrefix("epoch ") }.compactMap { line in
+            line.split(separator: " ", omittingEmptySubsequences: true).firstIndex(of: "loss").flatMap { index in
+                Double(line.split(separator: " ", omittingEmptySubsequences: true)[index + 1])
+            }
+        }
+        #expect(losses.count == 2)
+        #expect(losses.last ?? 1 < losses.first ?? 0)
     }
 
     @Test func scheduleDecaysToZero() {

@@ -245,9 +245,12 @@ public final class PackedDataset: @unchecked Sendable {
             let found = magic.map { String(format2: $0) }.joined(separator: " ")
             // An IDX or gzip file here is usually raw MNIST that was never packed.
             let isRawData = magic.starts(with: [0x1F, 0x8B]) || magic.starts(with: [0, 0, 0x08])
+            let isText = magic.allSatisfy { (0x20...0x7E).contains($0) || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D || $0 == 0xEF }
+            let hint = isRawData ? "this looks like an IDX file; pack it first with mnist-prep --images ... --labels ... -o FILE.tkpack"
+                : isText ? "this looks like a text file; pack a CSV first with mnist-prep FILE.csv -o FILE.tkpack"
+                : PackedFormat.regenerateHint
             throw TripletKitError("'\(path)': not a packed dataset: magic bytes are \(found), expected 54 4B 50 4B (\"TKPK\")",
-                                  hint: isRawData ? "this looks like an IDX file; pack it first with mnist-prep --images ... --labels ... -o FILE.tkpack"
-                                                  : PackedFormat.regenerateHint)
+                                  hint: hint)
         }
         var reader = ByteReader(bytes: bytes)
         reader.offset = 4

@@ -11,6 +11,8 @@ import Foundation
 public final class AtomicFileWriter {
     public let path: String
     public let temporaryPath: String
+    nonisolated(unsafe) private static var warnedOutputs = Set<String>()
+    private static let warnedLock = NSLock()
     private var descriptor: Int32
     private var committed = false
 
@@ -18,6 +20,7 @@ public final class AtomicFileWriter {
         self.path = path
         let url = URL(fileURLWithPath: path)
         let folder = url.deletingLastPathComponent().path
+        Self.warnAboutStaleTemporaryFiles(in: folder, for: url.lastPathComponent)
         var template = Array((folder + "/." + url.lastPathComponent + ".tmp-XXXXXX").utf8CString)
         descriptor = mkstemp(&template)
         guard descriptor >= 0 else {
@@ -33,6 +36,21 @@ public final class AtomicFileWriter {
         if descriptor >= 0 { close(descriptor) }
         if !committed { unlink(temporaryPath) }
         TemporaryFiles.unregister(temporaryPath)
+    }
+
+    /// Names temporary files that an earlier run killed while writing the same output left
+    /// behind; removing them is left to the user, since another run may still be writing.
+    private static func warnAboutStaleTemporaryFiles(in folder: String, for name: String) {
+        // Once per output and process: a checkpoint is rewritten every epoch.
+        warnedLock.lock()
+        let isNew = warnedOutputs.insert(folder + "/" + name).inserted
+        warnedLock.unlock()
+        guard isNew else { return }
+        let prefix = "." + name + ".tmp-"
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        for stale in names.filter({ $0.hasPrefix(prefix) }).sorted() {
+            printError("warning: '\(folder)/\(stale)' is a temporary file left by an interrupted run writing '\(name)'; delete it if no other run is writing that file")
+        }
     }
 
     /// Appends bytes at the current end of the file.
