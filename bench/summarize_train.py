@@ -126,7 +126,12 @@ def main():
         rates = [float(r["triplets_per_s"]) for r in mine]
         windows = [float(w) for r in mine for w in r["windows"].split(",")]
         medians[name] = statistics.median(rates)
-        peak = peak_one if name == "tripletkit-1" else native_peak if name.endswith("-native") else peak_best
+        if name == "tripletkit-1":
+            peak = peak_one
+        elif name.endswith("-native"):
+            peak = native_peak
+        else:
+            peak = peak_best
         percent = f"{100 * gflops(medians[name]) / peak:.0f}%" if peak else "n/a"
         first_loss = ", ".join(r.get("first_loss", "–") for r in mine)
         last_loss = ", ".join(r.get("last_window_loss", "–") for r in mine)

@@ -3,7 +3,7 @@
 //   csv     Kaggle-style CSV rows
 //   packed  packed dataset files: open, verify, read every label
 //   zip     zip archives: list, resolve the train split, read, probe and decode entries
-// Every input must end in a thrown error or a result; a crash, a hang or an allocation
+// Every input must end in a thrown error or a result. A crash, a hang or an allocation
 // beyond libFuzzer's -malloc_limit_mb is a finding.
 
 import Foundation

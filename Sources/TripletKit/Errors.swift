@@ -1,13 +1,13 @@
 // The error type that the library throws for bad input and failed I/O. Each message
 // names the file (and entry or field where there is one), the expected and the found
-// value; the hint says what to do next.
+// value. The hint tells what to do next.
 
 /// A failure the user can act on: bad input, a missing file, a failed write.
 public struct TripletKitError: Error, CustomStringConvertible, Equatable {
     public var message: String
     public var hint: String?
     /// The command-line option whose value caused the failure, when the value itself is
-    /// unusable (a training set with one class, say); tools then report a usage error.
+    /// unusable, such as a training set with one class. Tools then report a usage error.
     public var option: String?
 
     public init(_ message: String, hint: String? = nil, option: String? = nil) {

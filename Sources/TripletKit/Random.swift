@@ -31,12 +31,12 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
         return Int(product.high)
     }
 
-    /// A uniform Float in [0, 1) from the top 24 bits.
+    /// Returns a uniform Float in [0, 1) from the top 24 bits.
     public mutating func nextUnitFloat() -> Float {
         Float(next() >> 40) * (1.0 / Float(1 << 24))
     }
 
-    /// A standard normal sample (Box-Muller), used for He initialisation.
+    /// Draws a standard normal sample (Box-Muller), used for He initialisation.
     public mutating func nextGaussian() -> Float {
         // 1 - u keeps the logarithm's argument in (0, 1].
         let u1 = 1.0 - Double(next() >> 11) * (1.0 / Double(1 << 53))

@@ -174,7 +174,7 @@ public struct DatasetLayout: Sendable {
         }
         guard !spellings.isEmpty else {
             // The split names that --split would accept, and any folder of that name found
-            // deeper than one wrapper, so the message says what to pass or where to point.
+            // deeper than one wrapper, so the message shows what to pass or where to point.
             var splitNames = Set<String>()
             for parts in images where parts.count == 3 { splitNames.insert(parts[0]) }
             for parts in images where parts.count == 4 { splitNames.insert(parts[1]) }

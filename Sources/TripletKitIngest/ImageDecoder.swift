@@ -19,7 +19,7 @@ public final class ImageDecoder {
     /// Decodes `bytes` and passes the pixels, valid only during `body`, to `body`. Throws
     /// a message without the entry name, which the caller adds.
     /// NOTE: libpng inside OpenCV 4.6 prints its own "libpng error: ..." line to standard
-    /// error for a damaged PNG before this reports the failure; there is no hook to stop it.
+    /// error for a damaged PNG before this reports the failure. OpenCV offers no hook to stop it.
     public func decode<Result>(_ bytes: UnsafeRawBufferPointer, _ body: (DecodedImage) throws -> Result) throws -> Result {
         var image = tkcv_image()
         var message = [CChar](repeating: 0, count: 256)

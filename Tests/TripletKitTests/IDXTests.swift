@@ -115,7 +115,8 @@ import Testing
         try Data(idxBytes(dimensions: [1], values: [4])).write(to: URL(fileURLWithPath: labels))
         let output = folder.file("out.tkpack")
         let summary = try IDXPacking.pack(imagesPath: images, labelsPath: labels, outputPath: output, transpose: true)
-        #expect(summary.height == 3 && summary.width == 2)
+        #expect(summary.height == 3)
+        #expect(summary.width == 2)
         let dataset = try PackedDataset(path: output)
         #expect(Array(dataset.pixels(0)) == [1, 4, 2, 5, 3, 6])
     }

@@ -18,7 +18,9 @@ import Testing
 
         let dataset = try PackedDataset(path: path)
         #expect(dataset.count == 5)
-        #expect(dataset.height == 2 && dataset.width == 3 && dataset.channels == 1)
+        #expect(dataset.height == 2)
+        #expect(dataset.width == 3)
+        #expect(dataset.channels == 1)
         #expect(dataset.classNames == ["zero", "one", "empty"])
         #expect(dataset.classMembers == [[0, 2, 4], [1, 3], []])
         #expect(dataset.labels == [0, 1, 0, 1, 0])

@@ -1,6 +1,6 @@
-// Never losing a run: a stopped run resumed from its checkpoint ends with the same
-// weights as an uninterrupted one, in process and through signals to the real tool, and a
-// kill -9 at any moment leaves the previous checkpoint whole.
+// Never losing a run. A stopped run resumed from its checkpoint ends with the same weights
+// as an uninterrupted one, in process and through signals to the real tool. A kill -9 at
+// any moment leaves the previous checkpoint whole.
 
 import Foundation
 import Testing

@@ -4,7 +4,7 @@ import Testing
 @testable import TripletKit
 
 @Suite struct SamplerTests {
-    /// Class k holds ids 10k..<10k+size(k); class 3 is empty and class 4 has one image.
+    /// Class k contains ids 10k..<10k+size(k). Class 3 is empty and class 4 has one image.
     let members: [[Int32]] = [Array(0..<10), Array(10..<15), Array(20..<22), [], [40]]
 
     func classOf(_ id: Int) -> Int { id / 10 }

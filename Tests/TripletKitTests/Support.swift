@@ -52,7 +52,7 @@ struct ToolRun {
 }
 
 enum Tools {
-    /// The folder that holds the built executables, next to the test bundle's resources.
+    /// The folder that contains the built executables, next to the test bundle's resources.
     static let productsFolder = Bundle.module.bundleURL.deletingLastPathComponent()
 
     static func run(_ tool: String, _ arguments: [String], input: Data? = nil) throws -> ToolRun {

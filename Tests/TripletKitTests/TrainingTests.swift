@@ -144,8 +144,8 @@ import Testing
     }
 
     @Test func precisionAtOneOnKnownPoints() {
-        // Rows 0,1 (class 0) are close; rows 2,3 (class 1) are close; row 4 (class 1) sits
-        // next to row 0, so its nearest neighbour has the other class.
+        // Rows 0 and 1 (class 0) are close, and so are rows 2 and 3 (class 1). Row 4 (class 1)
+        // sits next to row 0, so its nearest neighbour has the other class.
         let points: [Float] = [0, 0,  0.1, 0,  5, 5,  5.1, 5,  0, 0.05]
         let precision = Retrieval.precisionAtOne(embeddings: points, labels: [0, 0, 1, 1, 1], dimension: 2)
         // Row 0's nearest is row 4 (0.05 away): a miss. Rows 1, 2, 3 hit; row 4 misses.

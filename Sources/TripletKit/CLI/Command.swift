@@ -1,7 +1,7 @@
 // A small command-line parser shared by every TripletKit tool, with the conventions of
-// swift-argument-parser: an OVERVIEW / USAGE / ARGUMENTS / OPTIONS help screen, every
-// option with its default, "Error: ..." plus the usage line on bad input, and exit
-// status 0 (success, --help), 64 (usage error) or 1 (runtime failure).
+// swift-argument-parser. Help has OVERVIEW / USAGE / ARGUMENTS / OPTIONS sections with
+// every option's default. Bad input prints "Error: ..." and the usage line. The exit
+// status is 0 for success and --help, 64 for a usage error and 1 for a runtime failure.
 
 #if canImport(Glibc)
 import Glibc
@@ -194,7 +194,7 @@ public struct CommandSpec: Sendable {
     }
 }
 
-/// The Levenshtein distance between two strings, in characters.
+/// Returns the Levenshtein distance between two strings, in characters.
 func editDistance(_ first: String, _ second: String) -> Int {
     let a = Array(first), b = Array(second)
     guard !a.isEmpty, !b.isEmpty else { return max(a.count, b.count) }
@@ -232,7 +232,7 @@ public struct ParsedArguments {
 
     public func flag(_ name: String) -> Bool { flags.contains(name) }
 
-    /// The option's value, or its default, or nil when it has neither.
+    /// Returns the option's value, or its default, or nil when it has neither.
     public func string(_ name: String) -> String? {
         precondition(spec.option(named: name) != nil, "\(name) is not an option of \(spec.name)")
         return values[name] ?? spec.option(named: name)?.defaultValue
@@ -243,7 +243,7 @@ public struct ParsedArguments {
         return value
     }
 
-    /// An integer option, parsed strictly: "12x", "1e3" and "" are errors, never 0.
+    /// Parses an integer option strictly: "12x", "1e3" and "" are errors, never 0.
     public func int(_ name: String, min minimum: Int? = nil, max maximum: Int? = nil) throws(UsageError) -> Int {
         let text = try requiredString(name)
         guard let value = Int(text) else {
@@ -262,7 +262,7 @@ public struct ParsedArguments {
         string(name) == nil ? nil : try int(name, min: minimum)
     }
 
-    /// A finite floating-point option; `positive` rejects zero and negative values.
+    /// Parses a finite floating-point option. `positive` rejects zero and negative values.
     public func double(_ name: String, positive: Bool = false, nonNegative: Bool = false) throws(UsageError) -> Double {
         let text = try requiredString(name)
         guard let value = Double(text), value.isFinite else {
@@ -277,7 +277,7 @@ public struct ParsedArguments {
         return value
     }
 
-    /// A seed: any unsigned 64-bit integer.
+    /// Parses a seed, any unsigned 64-bit integer.
     public func seed(_ name: String = "--seed") throws(UsageError) -> UInt64 {
         let text = try requiredString(name)
         guard let value = UInt64(text) else {
@@ -286,7 +286,7 @@ public struct ParsedArguments {
         return value
     }
 
-    /// An option restricted to a list of values.
+    /// Returns an option's value after checking it against a list of allowed values.
     public func choice(_ name: String, _ allowed: [String]) throws(UsageError) -> String {
         let text = try requiredString(name)
         guard allowed.contains(text) else {

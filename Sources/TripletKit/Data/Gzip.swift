@@ -3,7 +3,7 @@
 
 internal import CZlib
 
-/// Whether `bytes` begin with the gzip signature (1f 8b); file names are not consulted.
+/// Tells whether `bytes` begin with the gzip signature (1f 8b). File names are not consulted.
 public func isGzip(_ bytes: UnsafeRawBufferPointer) -> Bool {
     bytes.count >= 2 && bytes[0] == 0x1F && bytes[1] == 0x8B
 }
@@ -38,7 +38,7 @@ final class GzipInflater {
         var filled = 0
         while filled < buffer.count && !finished {
             stream.next_out = (buffer.baseAddress! + filled).assumingMemoryBound(to: Bytef.self)
-            // A uInt holds at most 4 GiB, so large reads go in slices.
+            // A uInt counts at most 4 GiB, so large reads go in slices.
             let slice = min(buffer.count - filled, Int(UInt32.max))
             stream.avail_out = uInt(slice)
             let status = inflate(&stream, Z_NO_FLUSH)

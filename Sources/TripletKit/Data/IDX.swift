@@ -8,7 +8,7 @@
 //   4 * d       the size of each dimension, uint32
 //   then        the elements in row-major order
 // MNIST images are magic 2051 (uint8, 3 dimensions), labels 2049 (uint8, 1 dimension).
-// The file may be gzip-compressed, which is told from its first bytes, not its name.
+// The file may be gzip-compressed, which is detected from its first bytes, not its name.
 //
 // EMNIST stores each image transposed (column-major), so that MNIST readers show its
 // letters and digits mirrored and rotated; IDXPacking's `transpose` turns them upright.

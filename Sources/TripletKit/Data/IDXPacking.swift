@@ -27,8 +27,8 @@ public enum IDXPacking {
     static let sliceImages = 4096
 
     /// Packs `imagesPath` and `labelsPath` into `outputPath`. Class ids are the sorted
-    /// distinct label values that occur, so labels 1..26 give 26 classes and no empty one;
-    /// each class is named after its label value unless `classNames` gives names in the
+    /// distinct label values that occur, so labels 1..26 give 26 classes and no empty one.
+    /// Each class is named after its label value unless `classNames` gives names in the
     /// same order. `transpose` swaps each image's rows and columns, which turns EMNIST's
     /// stored images upright.
     public static func pack(imagesPath: String, labelsPath: String, outputPath: String,
@@ -130,7 +130,7 @@ public enum IDXPacking {
     }
 
     /// Chooses `perClass` sample ids of each class with a seeded shuffle and returns them in
-    /// ascending order; a class with fewer samples keeps all of them.
+    /// ascending order. A class with fewer samples keeps all of them.
     public static func selectPerClass(labels: [Int], classCount: Int, perClass: Int, seed: UInt64) -> [Int] {
         var members = [[Int]](repeating: [], count: classCount)
         for (id, label) in labels.enumerated() { members[label].append(id) }

@@ -24,8 +24,8 @@
 //                   uint32 count M, M uint32 sample ids in ascending order
 //
 // The class index lets a sampler draw a uniform sample of a class in O(1). Readers check
-// the header (magic, version, header CRC, every offset and size against the file size)
-// on open; `verify()` also checks the section CRCs and that the index matches the labels.
+// the header on open: magic, version, header CRC, and every offset and size against the
+// file size. `verify()` also checks the section CRCs and that the index matches the labels.
 
 import Foundation
 internal import CZlib
@@ -348,7 +348,7 @@ public final class PackedDataset: @unchecked Sendable {
         classMembers = members
     }
 
-    /// The pixels of sample `id`: H*W*C bytes, channels interleaved.
+    /// Returns the pixels of sample `id`: H*W*C bytes, channels interleaved.
     public func pixels(_ id: Int) -> UnsafeRawBufferPointer {
         precondition(id >= 0 && id < count)
         return UnsafeRawBufferPointer(rebasing: bytes[(pixelsOffset + id * imageSize)..<(pixelsOffset + (id + 1) * imageSize)])
@@ -422,7 +422,7 @@ struct ByteReader {
     func remaining(until end: Int) -> Int { end - offset }
 }
 
-/// The little-endian integer at `offset` in `bytes`; callers check bounds first.
+/// Reads the little-endian integer at `offset` in `bytes`. Callers check bounds first.
 func readLittleEndian<T: FixedWidthInteger>(_ bytes: UnsafeRawBufferPointer, at offset: Int) -> T {
     T(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: T.self))
 }

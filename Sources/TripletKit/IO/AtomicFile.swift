@@ -38,8 +38,8 @@ public final class AtomicFileWriter {
         TemporaryFiles.unregister(temporaryPath)
     }
 
-    /// Names temporary files that an earlier run killed while writing the same output left
-    /// behind; removing them is left to the user, since another run may still be writing.
+    /// Names temporary files left behind by an earlier run killed while writing the same
+    /// output. Removing them is left to the user, because another run may still be writing.
     private static func warnAboutStaleTemporaryFiles(in folder: String, for name: String) {
         // Once per output and process: a checkpoint is rewritten every epoch.
         warnedLock.lock()

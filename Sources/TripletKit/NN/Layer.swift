@@ -112,3 +112,15 @@ extension Layer {
     public func scratchSize(batch: Int) -> Int { 0 }
     public func updateState(_ state: UnsafeMutablePointer<Float>, scratches: [UnsafePointer<Float>], batches: [Int]) {}
 }
+
+/// Returns where each of a sequence of consecutive blocks of the given sizes starts:
+/// [3, 5, 2] gives [0, 3, 8]. Layers' parameters and state are laid out this way.
+func startOffsets(_ counts: [Int]) -> [Int] {
+    var offsets: [Int] = []
+    var total = 0
+    for count in counts {
+        offsets.append(total)
+        total += count
+    }
+    return offsets
+}

@@ -25,20 +25,10 @@ public final class Network: @unchecked Sendable {
         self.architecture = architecture
         self.layers = layers
         self.backend = backend
-        var offsets: [Int] = []
-        var stateOffsets: [Int] = []
-        var total = 0
-        var stateTotal = 0
-        for layer in layers {
-            offsets.append(total)
-            stateOffsets.append(stateTotal)
-            total += layer.parameterCount
-            stateTotal += layer.stateCount
-        }
-        parameterOffsets = offsets
-        parameters = [Float](repeating: 0, count: total)
-        self.stateOffsets = stateOffsets
-        state = [Float](repeating: 0, count: stateTotal)
+        parameterOffsets = startOffsets(layers.map(\.parameterCount))
+        parameters = [Float](repeating: 0, count: layers.reduce(0) { $0 + $1.parameterCount })
+        stateOffsets = startOffsets(layers.map(\.stateCount))
+        state = [Float](repeating: 0, count: layers.reduce(0) { $0 + $1.stateCount })
     }
 
     public var inputShape: TensorShape { layers[0].inputShape }

@@ -72,17 +72,7 @@ public struct ResidualBlock: Layer {
     }
 
     private var offsets: (parameters: [Int], state: [Int]) {
-        var parameters: [Int] = []
-        var state: [Int] = []
-        var parameterOffset = 0
-        var stateOffset = 0
-        for layer in sublayers {
-            parameters.append(parameterOffset)
-            state.append(stateOffset)
-            parameterOffset += layer.parameterCount
-            stateOffset += layer.stateCount
-        }
-        return (parameters, state)
+        (startOffsets(sublayers.map(\.parameterCount)), startOffsets(sublayers.map(\.stateCount)))
     }
 
     public func forward(_ b: LayerBuffers) {
