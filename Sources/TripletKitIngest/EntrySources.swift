@@ -4,6 +4,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Dispatch
 import Foundation
 import TripletKit
 
@@ -14,7 +15,8 @@ protocol EntryReader: AnyObject {
 
 /// A zip archive or a folder of images.
 enum ImageSource {
-    case zip(path: String, file: MappedFile, entries: [ZipEntry])
+    /// `listing` is the handle that read the central directory; the first reader reuses it.
+    case zip(path: String, file: MappedFile, entries: [ZipEntry], listing: ZipArchive)
     case folder(path: String)
 
     /// The largest entry read, in bytes; a PNG, JPEG or BMP of an MNIST-style image is far smaller.
@@ -32,25 +34,39 @@ enum ImageSource {
         } catch let error as TripletKitError {
             throw TripletKitError(error.message, hint: "check the path; pass a zip archive, a folder, a CSV file or --images and --labels")
         }
-        let entries = try ZipArchive(file: file, name: path).entries()
+        let listing = try ZipArchive(file: file, name: path)
+        let entries = try listing.entries()
         let listed = entries.map {
             ListedEntry(name: $0.name, index: $0.index, isDirectory: $0.name.utf8.last == 0x2F || $0.name.utf8.last == 0x5C)
         }
-        return (.zip(path: path, file: file, entries: entries), listed)
+        return (.zip(path: path, file: file, entries: entries, listing: listing), listed)
     }
 
     /// Returns the entry's location as messages print it: "'a.zip': entry 'x'" or "'folder/x'".
     func describe(_ entry: LayoutEntry) -> String {
         switch self {
-        case .zip(let path, _, _): return "'\(path)': entry '\(entry.name)'"
+        case .zip(let path, _, _, _): return "'\(path)': entry '\(entry.name)'"
         case .folder(let path): return "'\(path)/\(entry.name)'"
         }
     }
 
-    func makeReader() throws -> EntryReader {
+    /// Returns `count` readers, one for each worker thread. A libzip handle serves one thread
+    /// at a time, so every zip reader after the first opens the archive again. These opens
+    /// run in parallel because each parses the whole central directory (an estimate from
+    /// timing libzip 1.7: about 2 µs an entry, 0.13 s for 70,000 entries).
+    func makeReaders(count: Int) throws -> [EntryReader] {
         switch self {
-        case .zip(let path, let file, let entries): return ZipEntryReader(archive: try ZipArchive(file: file, name: path), entries: entries)
-        case .folder(let path): return FileEntryReader(root: path)
+        case .zip(let path, let file, let entries, let listing):
+            let opened = UnsafeMutableBufferPointer<Result<ZipArchive, Error>?>.allocate(capacity: count)
+            opened.initialize(repeating: nil)
+            defer { opened.deallocate() }
+            DispatchQueue.concurrentPerform(iterations: count - 1) { i in
+                opened[i + 1] = Result { try ZipArchive(file: file, name: path) }
+            }
+            opened[0] = .success(listing)
+            return try opened.map { ZipEntryReader(archive: try $0!.get(), entries: entries) }
+        case .folder(let path):
+            return (0..<count).map { _ in FileEntryReader(root: path) }
         }
     }
 

@@ -41,10 +41,21 @@ public enum ImageFolderPacking {
 
     public static func pack(inputPath: String, outputPath: String, options: ImagePackingOptions) throws -> IngestReport {
         precondition(options.channels == 1 || options.channels == 3)
-        // The full listing is dropped once resolved; only the split's entries stay.
-        let (source, layout) = try { () throws -> (ImageSource, DatasetLayout) in
+        // The full listing is dropped once resolved, so only the split's entries stay. The
+        // workers' readers open on a second thread meanwhile, because reopening a zip archive
+        // costs about as much as resolving its listing.
+        let (source, layout, readers) = try { () throws -> (ImageSource, DatasetLayout, [EntryReader]) in
             let (source, listed) = try ImageSource.open(inputPath)
-            return (source, try DatasetLayout.resolve(listed, split: options.split, source: inputPath))
+            var resolved: Result<DatasetLayout, Error>?
+            var opened: Result<[EntryReader], Error>?
+            DispatchQueue.concurrentPerform(iterations: 2) { task in
+                if task == 0 {
+                    resolved = Result { try DatasetLayout.resolve(listed, split: options.split, source: inputPath) }
+                } else {
+                    opened = Result { try source.makeReaders(count: max(1, options.threads)) }
+                }
+            }
+            return (source, try resolved!.get(), try opened!.get())
         }()
         var entries = layout.entries
         guard !entries.isEmpty else {
@@ -58,7 +69,7 @@ public enum ImageFolderPacking {
         }
 
         let workerCount = max(1, min(options.threads, entries.count))
-        let workers = try (0..<workerCount).map { _ in try Worker(reader: source.makeReader()) }
+        let workers = try readers.prefix(workerCount).map { try Worker(reader: $0) }
         var skipped = layout.skipped
 
         // The first image that decodes sets the size when --size is absent.
