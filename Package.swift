@@ -41,8 +41,15 @@ let package = Package(
                 .linkedLibrary("opencv_core"),
             ]),
 
+        // TripletKit's own AVX-512 product for convolutions, which reads the column matrix
+        // through offset tables. It checks the CPU at run time, so the package builds for
+        // any x86-64 CPU. Debug builds optimise it too.
         .target(
-            name: "TripletKit", dependencies: ["CBLAS", "CPNG", "CZlib"],
+            name: "CGatherGEMM",
+            cSettings: [.unsafeFlags(["-O3"])]),
+
+        .target(
+            name: "TripletKit", dependencies: ["CBLAS", "CGatherGEMM", "CPNG", "CZlib"],
             // The layers' loops are 20-50 times slower unoptimised, which would make the
             // tests' training runs take minutes; debug builds optimise this target too.
             swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),

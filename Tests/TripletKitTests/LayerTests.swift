@@ -35,6 +35,7 @@ final class FloatBuffer {
 /// parameter gradient with finite differences; returns the largest error found.
 @discardableResult
 func checkGradients(_ layer: any Layer, batch: Int, seed: UInt64, step: Float = 1e-2,
+                    backend: CPUBackend = CPUBackend(),
                     input makeInput: ((inout SplitMix64, Int) -> Float)? = nil) -> Float {
     var generator = SplitMix64(seed: seed)
     let inputCount = batch * layer.inputShape.elementCount
@@ -49,7 +50,7 @@ func checkGradients(_ layer: any Layer, batch: Int, seed: UInt64, step: Float = 
     let parameterGradient = FloatBuffer(count: layer.parameterCount)
     let buffers = LayerBuffers(batch: batch, parameters: parameters.pointer, parameterGradients: parameterGradient.pointer,
                                input: input.pointer, output: output.pointer, outputGradient: outputGradient.pointer,
-                               inputGradient: inputGradient.pointer, scratch: scratch.pointer, backend: CPUBackend())
+                               inputGradient: inputGradient.pointer, scratch: scratch.pointer, backend: backend)
 
     // f = Σ g ⊙ output, in Double.
     func objective() -> Double {
@@ -101,11 +102,15 @@ func forwardOutput(_ layer: any Layer, batch: Int, input: [Float], parameters: [
 }
 
 @Suite struct LayerTests {
-    @Test func conv2DGradients() {
+    @Test(arguments: ConvolutionKernels.allCases)
+    func conv2DGradients(kernels: ConvolutionKernels) {
+        let backend = CPUBackend(convolutionKernels: kernels)
         let shape = TensorShape(channels: 2, height: 6, width: 5)
-        checkGradients(Conv2D(name: "conv", input: shape, outputChannels: 3, kernelSize: 3), batch: 2, seed: 1)
+        checkGradients(Conv2D(name: "conv", input: shape, outputChannels: 3, kernelSize: 3), batch: 2, seed: 1, backend: backend)
+        checkGradients(Conv2D(name: "conv", input: shape, outputChannels: 2, kernelSize: 3, stride: 2),
+                       batch: 3, seed: 3, backend: backend)
         checkGradients(Conv2D(name: "conv", input: shape, outputChannels: 2, kernelSize: 3, stride: 2, padding: 1),
-                       batch: 3, seed: 2)
+                       batch: 3, seed: 2, backend: backend)
     }
 
     @Test func denseGradients() {

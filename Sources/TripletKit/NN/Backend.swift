@@ -3,6 +3,7 @@
 // training loop.
 
 internal import CBLAS
+internal import CGatherGEMM
 
 /// The matrix products and element-wise kernels that layers run.
 ///
@@ -26,11 +27,55 @@ public protocol ComputeBackend: Sendable {
     func add(_ source: UnsafePointer<Float>, to destination: UnsafeMutablePointer<Float>, count: Int)
     /// Σ x[i], in an order fixed for a given count.
     func sum(_ values: UnsafePointer<Float>, count: Int) -> Float
+
+    /// Whether `gatheredGemm` runs. Layers that get false build the gathered matrix in
+    /// memory and call `gemm`.
+    var supportsGatheredGemm: Bool { get }
+    /// Matrix product C = bias + A · B, or C += bias + A · B when `accumulate` is true, for
+    /// m×k A, k×n B and m×n C; `rowBias`, when given, contains one value for each row of C. A(i, l) is a[i · aRowStride + l · aColumnStride], B(l, j) is
+    /// b[bRowOffsets[l] + bColumnOffsets[j]] and C(i, j) is c[cRowOffsets[i] + cColumnOffsets[j]].
+    /// With these tables a convolution reads its column matrix straight from its input, and
+    /// adds its column gradient straight onto the input gradient: when `accumulate` is true,
+    /// several (i, j) may name one element of C, and each adds its term.
+    func gatheredGemm(m: Int, n: Int, k: Int,
+                      a: UnsafePointer<Float>, aRowStride: Int, aColumnStride: Int,
+                      b: UnsafeBufferPointer<Float>, bRowOffsets: [Int32], bColumnOffsets: [Int32],
+                      c: UnsafeMutablePointer<Float>, cRowOffsets: [Int32], cColumnOffsets: [Int32],
+                      rowBias: UnsafePointer<Float>?, accumulate: Bool)
 }
 
-/// OpenBLAS's cblas_sgemm on the CPU.
+extension ComputeBackend {
+    public var supportsGatheredGemm: Bool { false }
+
+    public func gatheredGemm(m: Int, n: Int, k: Int,
+                             a: UnsafePointer<Float>, aRowStride: Int, aColumnStride: Int,
+                             b: UnsafeBufferPointer<Float>, bRowOffsets: [Int32], bColumnOffsets: [Int32],
+                             c: UnsafeMutablePointer<Float>, cRowOffsets: [Int32], cColumnOffsets: [Int32],
+                             rowBias: UnsafePointer<Float>?, accumulate: Bool) {
+        preconditionFailure("\(Self.self) has no gathered GEMM; check supportsGatheredGemm first")
+    }
+}
+
+/// The matrix products behind convolutions on the CPU.
+public enum ConvolutionKernels: String, CaseIterable, Sendable, Codable {
+    /// TripletKit's AVX-512 product that reads the column matrix through offset tables,
+    /// where the CPU has AVX-512F, and OpenBLAS elsewhere.
+    case auto
+    /// im2col into memory, then OpenBLAS's sgemm, on any CPU.
+    case openblas
+
+    /// Whether this CPU runs TripletKit's own kernels (AVX-512F).
+    public static var builtinAvailable: Bool { tk_gather_gemm_available() }
+}
+
+/// OpenBLAS's cblas_sgemm on the CPU, and TripletKit's gathered product for convolutions
+/// where the CPU has AVX-512F.
 public struct CPUBackend: ComputeBackend {
-    public init() {}
+    public let supportsGatheredGemm: Bool
+
+    public init(convolutionKernels: ConvolutionKernels = .auto) {
+        supportsGatheredGemm = convolutionKernels == .auto && ConvolutionKernels.builtinAvailable
+    }
 
     public func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
                      alpha: Float, a: UnsafePointer<Float>, lda: Int,
@@ -42,6 +87,20 @@ public struct CPUBackend: ComputeBackend {
                     blasint(m), blasint(n), blasint(k),
                     alpha, a, blasint(lda), b, blasint(ldb),
                     beta, c, blasint(ldc))
+    }
+
+    public func gatheredGemm(m: Int, n: Int, k: Int,
+                             a: UnsafePointer<Float>, aRowStride: Int, aColumnStride: Int,
+                             b: UnsafeBufferPointer<Float>, bRowOffsets: [Int32], bColumnOffsets: [Int32],
+                             c: UnsafeMutablePointer<Float>, cRowOffsets: [Int32], cColumnOffsets: [Int32],
+                             rowBias: UnsafePointer<Float>?, accumulate: Bool) {
+        precondition(supportsGatheredGemm, "gathered GEMM called on a CPU backend without it")
+        precondition(bRowOffsets.count >= k && bColumnOffsets.count >= n && cRowOffsets.count >= m && cColumnOffsets.count >= n,
+                     "gathered GEMM: offset tables shorter than the matrices")
+        precondition(m <= Int(Int32.max) && n <= Int(Int32.max) && k <= Int(Int32.max))
+        tk_gather_gemm(Int32(m), Int32(n), Int32(k), a, aRowStride, aColumnStride,
+                       b.baseAddress, b.count, bRowOffsets, bColumnOffsets,
+                       c, cRowOffsets, cColumnOffsets, rowBias, accumulate)
     }
 
     public func relu(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, count: Int) {

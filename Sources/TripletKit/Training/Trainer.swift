@@ -58,7 +58,9 @@ public final class Trainer {
         self.configuration = configuration
         train = try PackedDataset.openVerified(path: configuration.trainPath)
         test = try configuration.testPath.map { try PackedDataset.openVerified(path: $0) }
-        network = configuration.network.makeNetwork(embeddingDimension: configuration.embeddingDimension)
+        let kernels = configuration.parallelism == .blas ? .openblas : configuration.convolutionKernels
+        network = configuration.network.makeNetwork(embeddingDimension: configuration.embeddingDimension,
+                                                    backend: CPUBackend(convolutionKernels: kernels))
 
         for dataset in [train] + (test.map { [$0] } ?? []) {
             let shape = TensorShape(channels: dataset.channels, height: dataset.height, width: dataset.width)
