@@ -41,15 +41,15 @@ let package = Package(
                 .linkedLibrary("opencv_core"),
             ]),
 
-        // TripletKit's own AVX-512 product for convolutions, which reads the column matrix
+        // TripletKit's own AVX-512 matrix product, which reads a convolution's column matrix
         // through offset tables. It checks the CPU at run time, so the package builds for
         // any x86-64 CPU. Debug builds optimise it too.
         .target(
-            name: "CGatherGEMM",
+            name: "CKernels",
             cSettings: [.unsafeFlags(["-O3"])]),
 
         .target(
-            name: "TripletKit", dependencies: ["CBLAS", "CGatherGEMM", "CPNG", "CZlib"],
+            name: "TripletKit", dependencies: ["CBLAS", "CKernels", "CPNG", "CZlib"],
             // The layers' loops are 20-50 times slower unoptimised, which would make the
             // tests' training runs take minutes; debug builds optimise this target too.
             swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),

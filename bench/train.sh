@@ -148,6 +148,8 @@ if [ -n "${OPENBLAS_CORETYPE:-}" ]; then
 fi
 for round in $(seq 1 "$rounds"); do
     measure "$round" tripletkit-2 "$BIN/triplet-bench" train "$RESULTS/train.tkpack" --threads 2 "${bench_options[@]}"
+    measure "$round" tripletkit-2-openblas "$BIN/triplet-bench" train "$RESULTS/train.tkpack" --threads 2 \
+        --gemm openblas "${bench_options[@]}"
     if [ ${#native[@]} -gt 0 ]; then
         measure "$round" tripletkit-2-native "${native[@]}" "$BIN/triplet-bench" train "$RESULTS/train.tkpack" \
             --threads 2 "${bench_options[@]}"

@@ -10,7 +10,7 @@ let layersSpec = CommandSpec(
     overview: "Print the median per-layer forward and backward times of a network preset on one thread.",
     options: [
         OptionSpec("--network", value: "name", default: "convnet", help: "Network preset (values: \(NetworkPreset.allCases.map(\.rawValue).joined(separator: ", ")))."),
-        OptionSpec("--conv-kernels", value: "name", default: "auto", help: "Convolution products (values: auto, openblas), as for triplet-train."),
+        OptionSpec("--gemm", value: "name", default: "auto", help: "Convolution products (values: auto, openblas), as for triplet-train."),
         OptionSpec("--batch", value: "n", default: "48", help: "Images per timed pass (one shard of a 32-triplet step is 48)."),
         OptionSpec("--repeats", value: "n", default: "30", help: "Timed passes; medians are reported."),
         OptionSpec("--embedding-dim", value: "n", default: "2", help: "Embedding size."),
@@ -27,7 +27,7 @@ let trainSpec = CommandSpec(
         OptionSpec("--threads", value: "n", default: "2", help: "Threads, as for triplet-train."),
         OptionSpec("--parallelism", value: "mode", default: "shards",
                    help: "How threads share a step (values: shards, blas): shards run the batch's two halves at once with one OpenBLAS thread each; blas runs them in turn with OpenBLAS using every thread."),
-        OptionSpec("--conv-kernels", value: "name", default: "auto", help: "Convolution products (values: auto, openblas), as for triplet-train."),
+        OptionSpec("--gemm", value: "name", default: "auto", help: "Convolution products (values: auto, openblas), as for triplet-train."),
         OptionSpec("--warmup", value: "n", default: "20", help: "Untimed steps first."),
         OptionSpec("--steps", value: "n", default: "200", help: "Steps per timed window."),
         OptionSpec("--windows", value: "n", default: "3", help: "Timed windows; the median is reported."),
@@ -42,8 +42,8 @@ func network(_ parsed: ParsedArguments) throws -> NetworkPreset {
     return preset
 }
 
-func kernels(_ parsed: ParsedArguments) throws -> ConvolutionKernels {
-    ConvolutionKernels(rawValue: try parsed.choice("--conv-kernels", ConvolutionKernels.allCases.map(\.rawValue)))!
+func kernels(_ parsed: ParsedArguments) throws -> GemmKernels {
+    GemmKernels(rawValue: try parsed.choice("--gemm", GemmKernels.allCases.map(\.rawValue)))!
 }
 
 let arguments = Array(CommandLine.arguments.dropFirst())
@@ -57,7 +57,7 @@ case "train":
         configuration.embeddingDimension = try parsed.int("--embedding-dim", min: 1)
         configuration.threads = try parsed.int("--threads", min: 1)
         configuration.parallelism = Parallelism(rawValue: try parsed.choice("--parallelism", Parallelism.allCases.map(\.rawValue)))!
-        configuration.convolutionKernels = try kernels(parsed)
+        configuration.gemmKernels = try kernels(parsed)
         configuration.seed = try parsed.seed()
         let trainer = try Trainer(configuration: configuration)
         let measurement = trainer.measureThroughput(warmup: try parsed.int("--warmup", min: 0),
@@ -66,11 +66,11 @@ case "train":
         let rates = measurement.windowRates
         let median = rates.sorted()[rates.count / 2]
         // The products convolutions ran on, after the CPU check and the parallelism rule.
-        let builtin = configuration.parallelism == .shards && CPUBackend(convolutionKernels: configuration.convolutionKernels).supportsGatheredGemm
+        let builtin = configuration.parallelism == .shards && CPUBackend(gemmKernels: configuration.gemmKernels).supportsGatheredGemm
         let usedKernels = builtin ? "avx512" : "openblas"
         let windows = rates.map { String(format: "%.0f", $0) }.joined(separator: ",")
         let peak = ResourceUsage.peakResidentBytes().map { String($0 / (1 << 20)) } ?? "unknown"
-        printOutput(String(format: "triplets_per_s=%.1f windows=%@ threads=%d parallelism=\(configuration.parallelism.rawValue) conv_kernels=\(usedKernels) first_loss=%.4f last_window_loss=%.4f peak_rss_mib=%@",
+        printOutput(String(format: "triplets_per_s=%.1f windows=%@ threads=%d parallelism=\(configuration.parallelism.rawValue) gemm=\(usedKernels) first_loss=%.4f last_window_loss=%.4f peak_rss_mib=%@",
                            median, windows, configuration.threads, measurement.firstLoss,
                            measurement.windowLosses.last ?? .nan, peak))
         return ExitStatus.success
@@ -80,7 +80,7 @@ default:
     let rest = arguments.first == "layers" ? Array(arguments.dropFirst()) : arguments
     runCommand(layersSpec, arguments: rest) { parsed in
         let network = try network(parsed).makeNetwork(embeddingDimension: try parsed.int("--embedding-dim", min: 1),
-                                                      backend: CPUBackend(convolutionKernels: try kernels(parsed)))
+                                                      backend: CPUBackend(gemmKernels: try kernels(parsed)))
         let batch = try parsed.int("--batch", min: 1)
         var generator = SplitMix64(seed: 0)
         network.initializeParameters(using: &generator)

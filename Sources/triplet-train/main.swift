@@ -30,7 +30,7 @@ let spec = CommandSpec(
         OptionSpec("--threads", value: "n", default: "2", help: "Threads; each step's batch is split in two shards, run in parallel when n >= 2."),
         OptionSpec("--parallelism", value: "mode", default: "shards",
                    help: "How threads share a step (values: shards, blas): shards run the batch's two halves at once with one OpenBLAS thread each; blas runs them in turn with OpenBLAS using every thread."),
-        OptionSpec("--conv-kernels", value: "name", default: "auto",
+        OptionSpec("--gemm", value: "name", default: "auto",
                    help: "Convolution products (values: auto, openblas): auto reads the column matrix in place with TripletKit's AVX-512 kernel where the CPU has AVX-512F, and uses OpenBLAS elsewhere; openblas builds the column matrix and calls OpenBLAS's sgemm. With --parallelism blas, convolutions use OpenBLAS."),
         OptionSpec("--plot-every", value: "k", default: "1", help: "Write the test embeddings every k epochs and after the last; 0 = after the last only."),
         OptionSpec("--negative-rule", value: "name", default: "uniform",
@@ -74,7 +74,7 @@ runCommand(spec) { parsed in
     configuration.seed = try parsed.seed()
     configuration.threads = try parsed.int("--threads", min: 1)
     configuration.parallelism = Parallelism(rawValue: try parsed.choice("--parallelism", Parallelism.allCases.map(\.rawValue)))!
-    configuration.convolutionKernels = ConvolutionKernels(rawValue: try parsed.choice("--conv-kernels", ConvolutionKernels.allCases.map(\.rawValue)))!
+    configuration.gemmKernels = GemmKernels(rawValue: try parsed.choice("--gemm", GemmKernels.allCases.map(\.rawValue)))!
     configuration.plotEvery = try parsed.int("--plot-every", min: 0)
     configuration.negativeRule = NegativeClassRule(rawValue: try parsed.choice("--negative-rule", NegativeClassRule.allCases.map(\.rawValue)))!
     configuration.showProgress = standardErrorIsTerminal
@@ -165,7 +165,7 @@ runCommand(spec) { parsed in
         // The options that are not stored in the checkpoint, as given, so the resumed run
         // writes the same files.
         var resume = [CommandLine.arguments[0], "--resume", trainer.checkpointPath, "--train", configuration.trainPath]
-        for option in ["--test", "--out", "--threads", "--parallelism", "--conv-kernels", "--plot-every", "--log"] where parsed.has(option) {
+        for option in ["--test", "--out", "--threads", "--parallelism", "--gemm", "--plot-every", "--log"] where parsed.has(option) {
             resume += [option, parsed.string(option)!]
         }
         if parsed.flag("--fail-on-collapse") { resume.append("--fail-on-collapse") }

@@ -70,17 +70,17 @@ func gatherError(_ test: GatherCase, backend: CPUBackend, seed: UInt64) -> Doubl
     return worst
 }
 
-@Suite(.enabled(if: ConvolutionKernels.builtinAvailable, "needs AVX-512F"))
+@Suite(.enabled(if: GemmKernels.builtinAvailable, "needs AVX-512F"))
 struct GatheredGemmTests {
-    let backend = CPUBackend(convolutionKernels: .auto)
+    let backend = CPUBackend(gemmKernels: .auto)
 
-    // Sizes below, at and above the 8-row and 16/32/48-column tiles and the 256-deep blocks.
+    // Sizes below, at and above the 8-row and 16/32/48-column tiles and the 384-deep blocks.
     static let cases: [GatherCase] = [
         GatherCase(m: 1, n: 1, k: 1),
-        GatherCase(m: 8, n: 48, k: 256),
+        GatherCase(m: 8, n: 48, k: 384),
         GatherCase(m: 13, n: 50, k: 300, transposedA: true),
         GatherCase(m: 17, n: 20, k: 5, bColumnStep: 3, bias: true),
-        GatherCase(m: 9, n: 33, k: 513, accumulate: true),
+        GatherCase(m: 9, n: 33, k: 769, accumulate: true),
         GatherCase(m: 24, n: 97, k: 40, transposedA: true, bColumnStep: 2, bias: true, accumulate: true),
         GatherCase(m: 3, n: 16, k: 0, bias: true),
     ]
@@ -172,7 +172,7 @@ struct GatheredGemmTests {
         for layer in layers {
             #expect(layer.readsColumnsInPlace(backend))
             let gathered = convolutionResults(layer, batch: 3, backend: backend)
-            let reference = convolutionResults(layer, batch: 3, backend: CPUBackend(convolutionKernels: .openblas))
+            let reference = convolutionResults(layer, batch: 3, backend: CPUBackend(gemmKernels: .openblas))
             for (name, values, expected) in [("output", gathered.output, reference.output),
                                              ("parameter gradient", gathered.parameters, reference.parameters),
                                              ("input gradient", gathered.input, reference.input)] {

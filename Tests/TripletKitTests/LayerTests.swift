@@ -102,9 +102,9 @@ func forwardOutput(_ layer: any Layer, batch: Int, input: [Float], parameters: [
 }
 
 @Suite struct LayerTests {
-    @Test(arguments: ConvolutionKernels.allCases)
-    func conv2DGradients(kernels: ConvolutionKernels) {
-        let backend = CPUBackend(convolutionKernels: kernels)
+    @Test(arguments: GemmKernels.allCases)
+    func conv2DGradients(kernels: GemmKernels) {
+        let backend = CPUBackend(gemmKernels: kernels)
         let shape = TensorShape(channels: 2, height: 6, width: 5)
         checkGradients(Conv2D(name: "conv", input: shape, outputChannels: 3, kernelSize: 3), batch: 2, seed: 1, backend: backend)
         checkGradients(Conv2D(name: "conv", input: shape, outputChannels: 2, kernelSize: 3, stride: 2),
@@ -205,9 +205,39 @@ func forwardOutput(_ layer: any Layer, batch: Int, input: [Float], parameters: [
     @Test func convnetShapesAndParameterCount() {
         let network = NetworkPreset.convnet.makeNetwork(embeddingDimension: 2)
         #expect(network.layers.map(\.outputShape.description) ==
-                ["32x24x24", "32x24x24", "32x12x12", "64x8x8", "64x8x8", "64x4x4", "1024x1x1", "256x1x1", "256x1x1", "2x1x1"])
+                ["32x24x24", "32x12x12", "32x12x12", "64x8x8", "64x4x4", "64x4x4", "1024x1x1", "256x1x1", "256x1x1", "2x1x1"])
         // conv1 32·25+32, conv2 64·800+64, fc1 256·1024+256, fc2 2·256+2.
         #expect(network.parameterCount == 832 + 51264 + 262400 + 514)
         #expect(network.namedParameters.reduce(0) { $0 + $1.spec.elementCount } == network.parameterCount)
+    }
+
+    @Test func convnetPoolBeforeReLUMatchesTutorialOrder() {
+        // The preset pools before its ReLUs; the tutorial's order, ReLU before pooling,
+        // must give the same embeddings and gradients bit for bit.
+        let preset = NetworkPreset.convnet.makeNetwork(embeddingDimension: 2)
+        let layers = preset.layers
+        let tutorial = Network(architecture: "convnet", layers: [
+            layers[0], ReLU(name: "relu1", input: layers[0].outputShape), MaxPool2D(name: "pool1", input: layers[0].outputShape),
+            layers[3], ReLU(name: "relu2", input: layers[3].outputShape), MaxPool2D(name: "pool2", input: layers[3].outputShape),
+            layers[6], layers[7], layers[8], layers[9],
+        ])
+        var generator = SplitMix64(seed: 31)
+        preset.initializeParameters(using: &generator)
+        tutorial.parameters = preset.parameters
+
+        var results: [[Float]] = []
+        for network in [preset, tutorial] {
+            let batch = 6
+            let workspace = Workspace(network: network, capacity: batch)
+            var inputs = SplitMix64(seed: 32)
+            for i in 0..<(batch * 784) { workspace.input[i] = max(0, inputs.nextGaussian()) }
+            let output = network.forward(workspace, batch: batch, training: true)
+            let embeddings = Array(UnsafeBufferPointer(start: output, count: batch * 2))
+            for i in 0..<(batch * 2) { workspace.outputGradient[i] = Float(i % 3) - 1 }
+            workspace.zeroParameterGradients()
+            network.backward(workspace, batch: batch)
+            results.append(embeddings + Array(UnsafeBufferPointer(start: workspace.parameterGradients, count: network.parameterCount)))
+        }
+        #expect(results[0] == results[1])
     }
 }

@@ -3,7 +3,7 @@
 // training loop.
 
 internal import CBLAS
-internal import CGatherGEMM
+internal import CKernels
 
 /// The matrix products and element-wise kernels that layers run.
 ///
@@ -34,9 +34,9 @@ public protocol ComputeBackend: Sendable {
     /// Matrix product C = bias + A · B, or C += bias + A · B when `accumulate` is true, for
     /// m×k A, k×n B and m×n C; `rowBias`, when given, contains one value for each row of C. A(i, l) is a[i · aRowStride + l · aColumnStride], B(l, j) is
     /// b[bRowOffsets[l] + bColumnOffsets[j]] and C(i, j) is c[cRowOffsets[i] + cColumnOffsets[j]].
-    /// With these tables a convolution reads its column matrix straight from its input, and
-    /// adds its column gradient straight onto the input gradient: when `accumulate` is true,
-    /// several (i, j) may name one element of C, and each adds its term.
+    /// With these tables a convolution reads its column matrix straight from its input. It
+    /// also adds its column gradient straight onto the input gradient, because when
+    /// `accumulate` is true several (i, j) may name one element of C, and each adds its term.
     func gatheredGemm(m: Int, n: Int, k: Int,
                       a: UnsafePointer<Float>, aRowStride: Int, aColumnStride: Int,
                       b: UnsafeBufferPointer<Float>, bRowOffsets: [Int32], bColumnOffsets: [Int32],
@@ -56,31 +56,44 @@ extension ComputeBackend {
     }
 }
 
-/// The matrix products behind convolutions on the CPU.
-public enum ConvolutionKernels: String, CaseIterable, Sendable, Codable {
-    /// TripletKit's AVX-512 product that reads the column matrix through offset tables,
-    /// where the CPU has AVX-512F, and OpenBLAS elsewhere.
+/// The matrix products the CPU backend runs.
+public enum GemmKernels: String, CaseIterable, Sendable, Codable {
+    /// TripletKit's AVX-512 kernel where the CPU has AVX-512F, OpenBLAS elsewhere.
+    /// Convolutions read their column matrix in place, and every product whose B is not
+    /// transposed runs on the kernel. Products with a transposed B stay on OpenBLAS.
     case auto
-    /// im2col into memory, then OpenBLAS's sgemm, on any CPU.
+    /// OpenBLAS's sgemm for every product, with convolutions building the column matrix
+    /// (im2col), on any CPU.
     case openblas
 
-    /// Whether this CPU runs TripletKit's own kernels (AVX-512F).
+    /// Whether this CPU runs TripletKit's own kernel (AVX-512F).
     public static var builtinAvailable: Bool { tk_gather_gemm_available() }
 }
 
-/// OpenBLAS's cblas_sgemm on the CPU, and TripletKit's gathered product for convolutions
-/// where the CPU has AVX-512F.
+/// Matrix products on the CPU: TripletKit's AVX-512 kernel where the CPU has AVX-512F and
+/// `GemmKernels.auto` is chosen, OpenBLAS's cblas_sgemm otherwise. Both are
+/// single-threaded unless OpenBLAS is given threads.
 public struct CPUBackend: ComputeBackend {
     public let supportsGatheredGemm: Bool
 
-    public init(convolutionKernels: ConvolutionKernels = .auto) {
-        supportsGatheredGemm = convolutionKernels == .auto && ConvolutionKernels.builtinAvailable
+    public init(gemmKernels: GemmKernels = .auto) {
+        supportsGatheredGemm = gemmKernels == .auto && GemmKernels.builtinAvailable
     }
 
     public func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
                      alpha: Float, a: UnsafePointer<Float>, lda: Int,
                      b: UnsafePointer<Float>, ldb: Int,
                      beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        // The kernel packs B by rows, so a transposed B, whose rows are scattered, and
+        // scaled products stay on OpenBLAS.
+        if supportsGatheredGemm && !transposeB && alpha == 1 && (beta == 0 || beta == 1) && k > 0 {
+            gatheredGemm(m: m, n: n, k: k, a: a, aRowStride: transposeA ? 1 : lda, aColumnStride: transposeA ? lda : 1,
+                         b: UnsafeBufferPointer(start: b, count: (k - 1) * ldb + n),
+                         bRowOffsets: (0..<k).map { Int32($0 * ldb) }, bColumnOffsets: (0..<n).map { Int32($0) },
+                         c: c, cRowOffsets: (0..<m).map { Int32($0 * ldc) }, cColumnOffsets: (0..<n).map { Int32($0) },
+                         rowBias: nil, accumulate: beta == 1)
+            return
+        }
         cblas_sgemm(CblasRowMajor,
                     transposeA ? CblasTrans : CblasNoTrans,
                     transposeB ? CblasTrans : CblasNoTrans,

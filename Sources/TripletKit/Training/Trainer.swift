@@ -58,9 +58,9 @@ public final class Trainer {
         self.configuration = configuration
         train = try PackedDataset.openVerified(path: configuration.trainPath)
         test = try configuration.testPath.map { try PackedDataset.openVerified(path: $0) }
-        let kernels = configuration.parallelism == .blas ? .openblas : configuration.convolutionKernels
+        let kernels = configuration.parallelism == .blas ? .openblas : configuration.gemmKernels
         network = configuration.network.makeNetwork(embeddingDimension: configuration.embeddingDimension,
-                                                    backend: CPUBackend(convolutionKernels: kernels))
+                                                    backend: CPUBackend(gemmKernels: kernels))
 
         for dataset in [train] + (test.map { [$0] } ?? []) {
             let shape = TensorShape(channels: dataset.channels, height: dataset.height, width: dataset.width)

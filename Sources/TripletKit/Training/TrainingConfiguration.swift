@@ -24,7 +24,7 @@ public struct TrainingConfiguration: Sendable {
     public var parallelism = Parallelism.shards
     /// The products behind convolutions. `blas` parallelism always uses OpenBLAS's, which
     /// are the only ones that use several threads within one product.
-    public var convolutionKernels = ConvolutionKernels.auto
+    public var gemmKernels = GemmKernels.auto
     /// Write the test embeddings every this many epochs (and after the last); 0 = only after the last.
     public var plotEvery = 1
     public var negativeRule: NegativeClassRule = .uniform

@@ -18,7 +18,7 @@
 enum {
     PANEL_M = 8,   // rows of a C tile: one broadcast of A each
     PANEL_N = 48,  // columns of a C tile: three 16-float AVX-512 registers
-    BLOCK_K = 256, // a gathered B panel is then at most 48 KiB
+    BLOCK_K = 384, // a gathered B panel is then at most 72 KiB, within the L2 cache
     MAX_RUNS = PANEL_N,
 };
 
@@ -100,7 +100,7 @@ static void transpose_8x8(const float *source, ptrdiff_t stride, float *destinat
     }
 }
 
-// Packs columns [l0, l0 + depth) of A into panels: panel p holds A(p*8 + r, l0 + l) at
+// Packs columns [l0, l0 + depth) of A into panels: panel p stores A(p*8 + r, l0 + l) at
 // [(p * depth + l) * 8 + r], with zeros below the last row. Row-major A goes through
 // 8 x 8 transposes, because copying it element by element costs as much as a thin product.
 __attribute__((target("avx512f")))
@@ -123,24 +123,45 @@ static void pack_a(int m, int depth, int l0, const float *a, ptrdiff_t row_strid
     }
 }
 
-// Gathers rows [0, depth) of one B panel. A run of up to 8 or 16 elements is copied with
-// one whole 8- or 16-float load and store where those stay inside b's `extent` floats.
-// The extra elements land in the next run's place, which that run then overwrites, or in
-// the buffer's slack. Masked loads and stores, which are slower, serve the rest.
+// Gathers rows [0, depth) of one B panel. Each run is copied with one whole 16-float load
+// and store where those stay inside b's `extent` floats. The extra elements land in the
+// next run's place, which that run then overwrites, or in the buffer's slack. Masked
+// loads and stores, which are slower, serve the runs near the end of b.
 __attribute__((target("avx512f")))
 static void pack_b(int depth, int width, const float *b, ptrdiff_t extent, const int32_t *row_offsets,
                    const Run *runs, int run_count, float *packed) {
+    int32_t farthest_row = 0;
+    for (int l = 0; l < depth; l++) {
+        if (row_offsets[l] > farthest_row) farthest_row = row_offsets[l];
+    }
+    int32_t farthest_run = 0;
+    int32_t sources[MAX_RUNS];
+    int32_t destinations[MAX_RUNS];
+    for (int i = 0; i < run_count; i++) {
+        sources[i] = runs[i].source;
+        destinations[i] = runs[i].destination;
+        if (runs[i].source > farthest_run) farthest_run = runs[i].source;
+    }
+
+    // The common case: every whole-register read of the panel stays inside b.
+    if ((ptrdiff_t)farthest_row + farthest_run + 16 <= extent) {
+        for (int l = 0; l < depth; l++) {
+            const float *row = b + row_offsets[l];
+            float *destination = packed + l * width;
+            for (int i = 0; i < run_count; i++) {
+                _mm512_storeu_ps(destination + destinations[i], _mm512_loadu_ps(row + sources[i]));
+            }
+        }
+        return;
+    }
+
     for (int l = 0; l < depth; l++) {
         const float *row = b + row_offsets[l];
         float *destination = packed + l * width;
         for (int i = 0; i < run_count; i++) {
-            ptrdiff_t source = row_offsets[l] + runs[i].source;
-            int length = __builtin_popcount(runs[i].mask);
             float *target = destination + runs[i].destination;
-            if (length <= 8 && source + 8 <= extent) {
-                _mm256_storeu_ps(target, _mm256_loadu_ps(b + source));
-            } else if (source + 16 <= extent) {
-                _mm512_storeu_ps(target, _mm512_loadu_ps(b + source));
+            if (row_offsets[l] + runs[i].source + 16 <= extent) {
+                _mm512_storeu_ps(target, _mm512_loadu_ps(row + runs[i].source));
             } else {
                 // Both sides shift back by the run's first lane, so that the mask's lanes
                 // line up with the run's elements.
