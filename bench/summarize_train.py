@@ -100,18 +100,23 @@ def main():
     peak_two, _ = sgemm_results(sgemm, 2048, 2)
     peaks = [rate for rate in (peak_one, peak_two) if rate is not None]
     peak_best = max(peaks) if peaks else None
-    native_peaks = [rate for rate in (sgemm_results(native_sgemm, 2048, 1)[0], sgemm_results(native_sgemm, 2048, 2)[0])
-                    if rate is not None]
+    native_one, _ = sgemm_results(native_sgemm, 2048, 1)
+    native_peaks = [rate for rate in (native_one, sgemm_results(native_sgemm, 2048, 2)[0]) if rate is not None]
     native_peak = max(native_peaks) if native_peaks else None
+    # TripletKit's own AVX-512 kernel and the peers' libraries are not bound by the kernel
+    # that OPENBLAS_CORETYPE forces, so their peak is the fastest sgemm of the run.
+    hardware_peak = max(peaks + native_peaks) if peaks + native_peaks else None
+    one_thread_peaks = [rate for rate in (peak_one, native_one) if rate is not None]
+    hardware_peak_one = max(one_thread_peaks) if one_thread_peaks else None
 
     out.append(f"FLOPs per image (2 per multiply-add, conv and dense layers): forward "
                f"{FORWARD_FLOPS / 1e6:.3f} M ("
                + ", ".join(f"{name} {2 * count / 1e6:.3f}" for name, count in LAYER_MULTIPLY_ADDS)
                + f"); forward + backward {TRAINING_FLOPS / 1e6:.3f} M; one step of 32 triplets "
                f"{32 * IMAGES_PER_TRIPLET * TRAINING_FLOPS / 1e9:.3f} GFLOP.")
-    if peak_best:
-        out.append(f"At the sgemm rate of this run ({peak_best:.1f} GFLOP/s) that bounds training at "
-                   f"{peak_best * 1e9 / (IMAGES_PER_TRIPLET * TRAINING_FLOPS):.0f} triplets/s.")
+    if hardware_peak:
+        out.append(f"At the fastest sgemm rate of this run ({hardware_peak:.1f} GFLOP/s) that bounds training at "
+                   f"{hardware_peak * 1e9 / (IMAGES_PER_TRIPLET * TRAINING_FLOPS):.0f} triplets/s.")
     out.append("")
 
     configurations = [name for name in LABELS if any(r["config"] == name for r in runs)]
@@ -128,11 +133,13 @@ def main():
         windows = [float(w) for r in mine for w in r["windows"].split(",")]
         medians[name] = statistics.median(rates)
         if name == "tripletkit-1":
-            peak = peak_one
+            peak = hardware_peak_one
         elif name.endswith("-native"):
             peak = native_peak
-        else:
+        elif name.endswith("-openblas"):
             peak = peak_best
+        else:
+            peak = hardware_peak
         percent = f"{100 * gflops(medians[name]) / peak:.0f}%" if peak else "n/a"
         first_loss = ", ".join(r.get("first_loss", "–") for r in mine)
         last_loss = ", ".join(r.get("last_window_loss", "–") for r in mine)
