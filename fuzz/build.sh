@@ -14,7 +14,8 @@ module COpenCVShim {
 MAP
 flags="-sanitize=fuzzer,address -parse-as-library -Onone -gline-tables-only -swift-version 5"
 core="Sources/TripletKit/Errors.swift Sources/TripletKit/Random.swift Sources/TripletKit/IO/MappedFile.swift
-  Sources/TripletKit/IO/AtomicFile.swift Sources/TripletKit/Data/Gzip.swift Sources/TripletKit/Data/IDX.swift
+  Sources/TripletKit/IO/AtomicFile.swift Sources/TripletKit/IO/TemporaryFiles.swift Sources/TripletKit/CLI/Command.swift
+  Sources/TripletKit/Data/Gzip.swift Sources/TripletKit/Data/IDX.swift
   Sources/TripletKit/Data/PackedDataset.swift Sources/TripletKit/Data/IDXPacking.swift"
 
 # shellcheck disable=SC2086

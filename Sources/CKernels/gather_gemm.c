@@ -43,7 +43,7 @@ static float *reserve_a(size_t count) {
 
 static float *reserve_b(void) {
     // 16 floats of slack take a whole-register copy that runs past the last row.
-    if (!packed_b) packed_b = aligned_alloc(64, (BLOCK_K * PANEL_N + 16) * sizeof(float));
+    if (!packed_b) packed_b = aligned_alloc(64, ((BLOCK_K * PANEL_N + 16) * sizeof(float) + 63) / 64 * 64);
     return packed_b;
 }
 
