@@ -74,12 +74,12 @@ static int find_runs(const int32_t *column_offsets, int columns, Run *runs) {
     return count;
 }
 
-// Transposes an 8 x 8 block: row r of the source (8 floats at source + r * stride) becomes
-// column r of the destination (8 rows of 8 floats, contiguous).
+// Transposes an 8 x 8 block: the 8 floats at rows[r] become column r of the destination,
+// whose 8 rows start `stride` floats apart.
 __attribute__((target("avx512f")))
-static void transpose_8x8(const float *source, ptrdiff_t stride, float *destination) {
+static void transpose_8x8(const float *const rows[8], float *destination, ptrdiff_t stride) {
     __m256 row[8];
-    for (int r = 0; r < 8; r++) row[r] = _mm256_loadu_ps(source + r * stride);
+    for (int r = 0; r < 8; r++) row[r] = _mm256_loadu_ps(rows[r]);
 
     // Pairs of rows interleaved, then pairs of pairs, then the 128-bit halves.
     __m256 pair[8];
@@ -95,8 +95,8 @@ static void transpose_8x8(const float *source, ptrdiff_t stride, float *destinat
         quad[r + 3] = _mm256_shuffle_ps(pair[r + 1], pair[r + 3], 0xEE);
     }
     for (int r = 0; r < 4; r++) {
-        _mm256_storeu_ps(destination + r * 8, _mm256_permute2f128_ps(quad[r], quad[r + 4], 0x20));
-        _mm256_storeu_ps(destination + (r + 4) * 8, _mm256_permute2f128_ps(quad[r], quad[r + 4], 0x31));
+        _mm256_storeu_ps(destination + r * stride, _mm256_permute2f128_ps(quad[r], quad[r + 4], 0x20));
+        _mm256_storeu_ps(destination + (r + 4) * stride, _mm256_permute2f128_ps(quad[r], quad[r + 4], 0x31));
     }
 }
 
@@ -113,7 +113,11 @@ static void pack_a(int m, int depth, int l0, const float *a, ptrdiff_t row_strid
         const float *first = a + l0 * column_stride + (ptrdiff_t)p * PANEL_M * row_stride;
         int l = 0;
         if (column_stride == 1 && rows == PANEL_M) {
-            for (; l + 8 <= depth; l += 8) transpose_8x8(first + l, row_stride, panel + l * PANEL_M);
+            for (; l + 8 <= depth; l += 8) {
+                const float *sources[8];
+                for (int r = 0; r < 8; r++) sources[r] = first + l + r * row_stride;
+                transpose_8x8(sources, panel + l * PANEL_M, PANEL_M);
+            }
         }
         for (; l < depth; l++) {
             const float *column = first + l * column_stride;
@@ -171,6 +175,38 @@ static void pack_b(int depth, int width, const float *b, ptrdiff_t extent, const
             }
         }
     }
+}
+
+// Gathers rows [0, depth) of one B panel when B's rows are consecutive floats
+// (B(l, j) = b[l + column_offsets[j]], a transposed matrix), through 8 x 8 transposes.
+__attribute__((target("avx512f")))
+static void pack_b_transposed(int depth, int width, int columns, const float *b, int32_t first_row,
+                              const int32_t *column_offsets, float *packed) {
+    int j = 0;
+    for (; j + 8 <= columns; j += 8) {
+        int l = 0;
+        for (; l + 8 <= depth; l += 8) {
+            const float *sources[8];
+            for (int c = 0; c < 8; c++) sources[c] = b + first_row + l + column_offsets[j + c];
+            transpose_8x8(sources, packed + l * width + j, width);
+        }
+        for (; l < depth; l++) {
+            for (int c = 0; c < 8; c++) packed[l * width + j + c] = b[first_row + l + column_offsets[j + c]];
+        }
+    }
+    for (; j < columns; j++) {
+        for (int l = 0; l < depth; l++) packed[l * width + j] = b[first_row + l + column_offsets[j]];
+    }
+}
+
+// Returns whether B's rows [0, depth) are consecutive floats and its columns have no two
+// neighbours in one row, the layout pack_b_transposed is for.
+static bool is_transposed(int depth, const int32_t *row_offsets, int run_count, int columns) {
+    if (run_count != columns || columns < 8) return false;
+    for (int l = 1; l < depth; l++) {
+        if (row_offsets[l] != row_offsets[0] + l) return false;
+    }
+    return true;
 }
 
 // Computes one tile of C, 8 rows by 16 * `registers` columns, from an A panel and a B
@@ -285,7 +321,11 @@ void tk_gather_gemm(int m, int n, int k,
             int columns = n - j0 < width ? n - j0 : width;
             int b_run_count = find_runs(b_column_offsets + j0, columns, b_runs);
             int c_run_count = find_runs(c_column_offsets + j0, columns, c_runs);
-            pack_b(depth, width, b, b_extent, b_row_offsets + l0, b_runs, b_run_count, pb);
+            if (is_transposed(depth, b_row_offsets + l0, b_run_count, columns)) {
+                pack_b_transposed(depth, width, columns, b, b_row_offsets[l0], b_column_offsets + j0, pb);
+            } else {
+                pack_b(depth, width, b, b_extent, b_row_offsets + l0, b_runs, b_run_count, pb);
+            }
 
             for (int p = 0; p < panels; p++) {
                 int rows = m - p * PANEL_M < PANEL_M ? m - p * PANEL_M : PANEL_M;

@@ -143,6 +143,28 @@ struct GatheredGemmTests {
         }
     }
 
+    @Test(arguments: [(false, false), (false, true), (true, false), (true, true)])
+    func gemmMatchesOpenBLAS(transposeA: Bool, transposeB: Bool) {
+        // Odd sizes, so that 8 x 8 transposes and tiles both leave remainders.
+        let (m, n, k) = (21, 45, 19)
+        var generator = SplitMix64(seed: 41)
+        let a = (0..<(m * k)).map { _ in generator.nextGaussian() }
+        let b = (0..<(k * n)).map { _ in generator.nextGaussian() }
+        let start = (0..<(m * n)).map { _ in generator.nextGaussian() }
+        for beta: Float in [0, 1] {
+            var results: [[Float]] = []
+            for backend in [backend, CPUBackend(gemmKernels: .openblas)] {
+                var c = start
+                backend.gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                             alpha: 1, a: a, lda: transposeA ? m : k, b: b, ldb: transposeB ? k : n,
+                             beta: beta, c: &c, ldc: n)
+                results.append(c)
+            }
+            let worst = zip(results[0], results[1]).map { abs($0 - $1) / (1 + abs($1)) }.max() ?? 0
+            #expect(worst <= 1e-5, "beta \(beta): relative difference \(worst)")
+        }
+    }
+
     /// Runs `layer` forward and backward on `backend` and returns output, parameter
     /// gradients and input gradient, concatenated.
     func convolutionResults(_ layer: Conv2D, batch: Int, backend: CPUBackend) -> (output: [Float], parameters: [Float], input: [Float]) {

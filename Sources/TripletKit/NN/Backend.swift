@@ -58,9 +58,8 @@ extension ComputeBackend {
 
 /// The matrix products the CPU backend runs.
 public enum GemmKernels: String, CaseIterable, Sendable, Codable {
-    /// TripletKit's AVX-512 kernel where the CPU has AVX-512F, OpenBLAS elsewhere.
-    /// Convolutions read their column matrix in place, and every product whose B is not
-    /// transposed runs on the kernel. Products with a transposed B stay on OpenBLAS.
+    /// TripletKit's AVX-512 kernel for every product where the CPU has AVX-512F, OpenBLAS
+    /// elsewhere. Convolutions then read their column matrix in place.
     case auto
     /// OpenBLAS's sgemm for every product, with convolutions building the column matrix
     /// (im2col), on any CPU.
@@ -84,12 +83,16 @@ public struct CPUBackend: ComputeBackend {
                      alpha: Float, a: UnsafePointer<Float>, lda: Int,
                      b: UnsafePointer<Float>, ldb: Int,
                      beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
-        // The kernel packs B by rows, so a transposed B, whose rows are scattered, and
-        // scaled products stay on OpenBLAS.
-        if supportsGatheredGemm && !transposeB && alpha == 1 && (beta == 0 || beta == 1) && k > 0 {
+        // Scaled products, which the layers never ask for, stay on OpenBLAS.
+        if supportsGatheredGemm && alpha == 1 && (beta == 0 || beta == 1) && k > 0 {
+            // op(B)(l, j) is b[l · ldb + j], or b[j · ldb + l] when transposed.
+            let rowStep = transposeB ? 1 : ldb
+            let columnStep = transposeB ? ldb : 1
+            let rows = transposeB ? n : k
+            let columns = transposeB ? k : n
             gatheredGemm(m: m, n: n, k: k, a: a, aRowStride: transposeA ? 1 : lda, aColumnStride: transposeA ? lda : 1,
-                         b: UnsafeBufferPointer(start: b, count: (k - 1) * ldb + n),
-                         bRowOffsets: (0..<k).map { Int32($0 * ldb) }, bColumnOffsets: (0..<n).map { Int32($0) },
+                         b: UnsafeBufferPointer(start: b, count: (rows - 1) * ldb + columns),
+                         bRowOffsets: (0..<k).map { Int32($0 * rowStep) }, bColumnOffsets: (0..<n).map { Int32($0 * columnStep) },
                          c: c, cRowOffsets: (0..<m).map { Int32($0 * ldc) }, cColumnOffsets: (0..<n).map { Int32($0) },
                          rowBias: nil, accumulate: beta == 1)
             return
