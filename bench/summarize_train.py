@@ -33,7 +33,7 @@ GOAL_RSS_BYTES = 300e6
 QUIET_LOAD = 0.2
 
 LABELS = {
-    "tripletkit-2": "TripletKit, 2 threads (two shards; AVX-512 convolutions where the CPU has AVX-512F)",
+    "tripletkit-2": "TripletKit, 2 threads (two shards; its AVX-512 kernel where the CPU has AVX-512F)",
     "tripletkit-2-openblas": "TripletKit, 2 threads, --gemm openblas (im2col and OpenBLAS sgemm)",
     "tripletkit-2-native": "TripletKit, 2 threads, OPENBLAS_CORETYPE unset (OpenBLAS picks its kernel)",
     "tripletkit-1": "TripletKit, --threads 1 (shards in turn, 1 BLAS thread)",

@@ -10,7 +10,7 @@ let layersSpec = CommandSpec(
     overview: "Print the median per-layer forward and backward times of a network preset on one thread.",
     options: [
         OptionSpec("--network", value: "name", default: "convnet", help: "Network preset (values: \(NetworkPreset.allCases.map(\.rawValue).joined(separator: ", ")))."),
-        OptionSpec("--gemm", value: "name", default: "auto", help: "Convolution products (values: auto, openblas), as for triplet-train."),
+        OptionSpec("--gemm", value: "name", default: "auto", help: "Matrix products (values: auto, openblas), as for triplet-train."),
         OptionSpec("--batch", value: "n", default: "48", help: "Images per timed pass (one shard of a 32-triplet step is 48)."),
         OptionSpec("--repeats", value: "n", default: "30", help: "Timed passes; medians are reported."),
         OptionSpec("--embedding-dim", value: "n", default: "2", help: "Embedding size."),
@@ -27,7 +27,7 @@ let trainSpec = CommandSpec(
         OptionSpec("--threads", value: "n", default: "2", help: "Threads, as for triplet-train."),
         OptionSpec("--parallelism", value: "mode", default: "shards",
                    help: "How threads share a step (values: shards, blas): shards run the batch's two halves at once with one OpenBLAS thread each; blas runs them in turn with OpenBLAS using every thread."),
-        OptionSpec("--gemm", value: "name", default: "auto", help: "Convolution products (values: auto, openblas), as for triplet-train."),
+        OptionSpec("--gemm", value: "name", default: "auto", help: "Matrix products (values: auto, openblas), as for triplet-train."),
         OptionSpec("--warmup", value: "n", default: "20", help: "Untimed steps first."),
         OptionSpec("--steps", value: "n", default: "200", help: "Steps per timed window."),
         OptionSpec("--windows", value: "n", default: "3", help: "Timed windows; the median is reported."),

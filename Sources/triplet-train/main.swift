@@ -31,7 +31,7 @@ let spec = CommandSpec(
         OptionSpec("--parallelism", value: "mode", default: "shards",
                    help: "How threads share a step (values: shards, blas): shards run the batch's two halves at once with one OpenBLAS thread each; blas runs them in turn with OpenBLAS using every thread."),
         OptionSpec("--gemm", value: "name", default: "auto",
-                   help: "Convolution products (values: auto, openblas): auto reads the column matrix in place with TripletKit's AVX-512 kernel where the CPU has AVX-512F, and uses OpenBLAS elsewhere; openblas builds the column matrix and calls OpenBLAS's sgemm. With --parallelism blas, convolutions use OpenBLAS."),
+                   help: "Matrix products (values: auto, openblas): auto runs every product on TripletKit's AVX-512 kernel where the CPU has AVX-512F, with convolutions reading their column matrix in place, and on OpenBLAS elsewhere; openblas runs them all on OpenBLAS's sgemm. --parallelism blas always uses OpenBLAS."),
         OptionSpec("--plot-every", value: "k", default: "1", help: "Write the test embeddings every k epochs and after the last; 0 = after the last only."),
         OptionSpec("--negative-rule", value: "name", default: "uniform",
                    help: "Negative class draw (values: uniform, next-class); next-class is the tutorial's biased '+1 when equal' rule."),

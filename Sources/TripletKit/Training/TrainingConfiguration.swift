@@ -22,8 +22,8 @@ public struct TrainingConfiguration: Sendable {
     public var threads = 2
     /// The way threads share a step (see `Parallelism`).
     public var parallelism = Parallelism.shards
-    /// The products behind convolutions. `blas` parallelism always uses OpenBLAS's, which
-    /// are the only ones that use several threads within one product.
+    /// The kernel behind every matrix product. `blas` parallelism always uses OpenBLAS,
+    /// the only one that spreads one product over several threads.
     public var gemmKernels = GemmKernels.auto
     /// Write the test embeddings every this many epochs (and after the last); 0 = only after the last.
     public var plotEvery = 1
@@ -108,11 +108,11 @@ public struct TrainingConfiguration: Sendable {
 /// The ways a training step can use several threads. Each step's batch is split into the same
 /// fixed shards either way.
 public enum Parallelism: String, CaseIterable, Sendable {
-    /// The shards run at once, each on its own thread with one OpenBLAS thread and
-    /// single-threaded convolutions. Weights are bit-identical for every thread count.
+    /// The shards run at once, each on its own thread with single-threaded products.
+    /// Weights are bit-identical for every thread count.
     case shards
     /// The shards run one after another, and OpenBLAS splits each matrix product over the
-    /// threads while element-wise work stays on one thread. Convolutions then use OpenBLAS.
+    /// threads while element-wise work stays on one thread. Every product then runs on OpenBLAS.
     /// NOTE: OpenBLAS's threaded products can round differently from its one-thread ones
     /// (seen with its Haswell kernel), so weights may differ from `shards` in the last bits.
     case blas
