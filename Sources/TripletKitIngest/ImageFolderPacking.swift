@@ -3,6 +3,7 @@
 // in order, so memory is bounded by one batch whatever the number of images.
 
 import Dispatch
+import Foundation
 import TripletKit
 
 /// Settings for packing an image folder, a zip archive or a CSV file.
@@ -155,7 +156,7 @@ public enum ImageFolderPacking {
         // The zip reader's own messages already name the archive and entry.
         if reason.hasPrefix(label) { reason = String(reason.dropFirst(label.count)).drop { $0 == ":" || $0 == " " }.description }
         if options.skipBad {
-            skipped.add(.undecodable, "\(entry.name) (\(reason))")
+            skipped.add(.undecodable, "\(entry.name): \(reason)")
             return
         }
         throw TripletKitError("\(label): \(reason)",
@@ -187,7 +188,7 @@ final class Worker {
         try reader.read(entry, into: &encoded)
         return try encoded.withUnsafeBytes { bytes in
             guard let header = ImageHeader.parse(bytes) else {
-                let start = bytes.prefix(8).map { String($0, radix: 16, uppercase: true) }.joined(separator: " ")
+                let start = bytes.prefix(8).map { String(format: "%02X", $0) }.joined(separator: " ")
                 throw TripletKitError("not a PNG, JPEG or BMP image (\(bytes.count) bytes, starting \(start.isEmpty ? "with nothing" : start))")
             }
             guard header.width > 0, header.height > 0,
@@ -217,7 +218,30 @@ final class Worker {
                 return try body(image)
             }
         } catch let error as TripletKitError {
+            if let truncation = Self.truncation(of: bytes, format: header.format) {
+                throw TripletKitError("\(header.format.rawValue) data does not decode and appears truncated: \(truncation)",
+                                      hint: "the file was cut short, as by an interrupted download or copy; get it again, or pass --skip-bad to leave such images out")
+            }
             throw TripletKitError("\(header.format.rawValue) data does not decode: \(error.message)")
+        }
+    }
+
+    /// Describes how `bytes` end when a file of `format` is cut short, or returns nil. A PNG
+    /// ends with its IEND chunk and a JPEG with the end-of-image marker FF D9.
+    static func truncation(of bytes: UnsafeRawBufferPointer, format: ImageHeader.Format) -> String? {
+        func hex(_ slice: Slice<UnsafeRawBufferPointer>) -> String {
+            slice.map { String(format: "%02X", $0) }.joined(separator: " ")
+        }
+        switch format {
+        case .png:
+            let end: [UInt8] = [0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82]
+            guard !bytes.suffix(end.count).elementsEqual(end) else { return nil }
+            return "\(bytes.count) bytes ending \(hex(bytes.suffix(end.count))), expected the IEND chunk 00 00 00 00 49 45 4E 44 AE 42 60 82"
+        case .jpeg:
+            guard !bytes.suffix(2).elementsEqual([0xFF, 0xD9]) else { return nil }
+            return "\(bytes.count) bytes ending \(hex(bytes.suffix(2))), expected the end-of-image marker FF D9"
+        default:
+            return nil
         }
     }
 

@@ -80,7 +80,7 @@ public final class ZipArchive {
         let detail = String(cString: zip_error_strerror(&error))
         switch code {
         case ZIP_ER_NOZIP:
-            return TripletKitError("'\(path)': not a zip archive: no end-of-central-directory record found (\(detail))",
+            return TripletKitError("'\(path)': not a zip archive: no end-of-central-directory record found",
                                    hint: "a truncated download looks like this; download the archive again, or pass a folder, a CSV file or --images/--labels")
         case ZIP_ER_NOENT:
             return TripletKitError("'\(path)': file not found", hint: "check the path")

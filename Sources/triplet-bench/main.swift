@@ -7,7 +7,7 @@ import TripletKit
 
 let layersSpec = CommandSpec(
     name: "triplet-bench layers",
-    overview: "Print the median per-layer forward and backward times of a network preset on one thread.",
+    overview: "Print the median forward and backward time of each layer of a network preset on one thread, and their sum. The sum leaves out sampling, the loss and the update, so it is no training throughput.",
     options: [
         OptionSpec("--network", value: "name", default: "convnet", help: "Network preset (values: \(NetworkPreset.allCases.map(\.rawValue).joined(separator: ", ")))."),
         OptionSpec("--gemm", value: "name", default: "auto", help: "Matrix products (values: auto, openblas), as for triplet-train."),
@@ -46,8 +46,32 @@ func kernels(_ parsed: ParsedArguments) throws -> GemmKernels {
     GemmKernels(rawValue: try parsed.choice("--gemm", GemmKernels.allCases.map(\.rawValue)))!
 }
 
+/// The tool's own help: its two subcommands.
+let toolHelp = """
+    USAGE: triplet-bench layers [--network <name>] [--gemm <name>] [--batch <n>] [--repeats <n>] [--embedding-dim <n>]
+           triplet-bench train <train> [options]
+
+    SUBCOMMANDS:
+      layers    \(layersSpec.overview)
+      train     \(trainSpec.overview)
+
+      See 'triplet-bench layers --help' and 'triplet-bench train --help' for their options.
+
+    """
+
 let arguments = Array(CommandLine.arguments.dropFirst())
 switch arguments.first {
+case "--help", "-h", "help":
+    printOutput(toolHelp, terminator: "")
+    exit(ExitStatus.success)
+case nil:
+    printError("Error: missing subcommand: expected 'layers' or 'train'")
+    printError(toolHelp, terminator: "")
+    exit(ExitStatus.usage)
+case let name? where name != "layers" && name != "train":
+    printError("Error: unknown subcommand '\(name)': expected 'layers' or 'train'")
+    printError(toolHelp, terminator: "")
+    exit(ExitStatus.usage)
 case "train":
     runCommand(trainSpec, arguments: Array(arguments.dropFirst())) { parsed in
         var configuration = TrainingConfiguration(trainPath: parsed.positionals[0], testPath: nil,
@@ -64,21 +88,17 @@ case "train":
                                                      steps: try parsed.int("--steps", min: 1),
                                                      windows: try parsed.int("--windows", min: 1))
         let rates = measurement.windowRates
-        let median = rates.sorted()[rates.count / 2]
-        // The products convolutions ran on, after the CPU check and the parallelism rule.
-        let builtin = configuration.parallelism == .shards && CPUBackend(gemmKernels: configuration.gemmKernels).supportsGatheredGemm
-        let usedKernels = builtin ? "avx512" : "openblas"
+        let middle = median(rates)
         let windows = rates.map { String(format: "%.0f", $0) }.joined(separator: ",")
         let peak = ResourceUsage.peakResidentBytes().map { String($0 / (1 << 20)) } ?? "unknown"
-        printOutput(String(format: "triplets_per_s=%.1f windows=%@ threads=%d parallelism=\(configuration.parallelism.rawValue) gemm=\(usedKernels) first_loss=%.4f last_window_loss=%.4f peak_rss_mib=%@",
-                           median, windows, configuration.threads, measurement.firstLoss,
+        printOutput(String(format: "triplets_per_s=%.1f windows=%@ threads=%d parallelism=\(configuration.parallelism.rawValue) gemm=\(trainer.matrixKernel) first_loss=%.4f last_window_loss=%.4f peak_rss_mib=%@",
+                           middle, windows, configuration.threads, measurement.firstLoss,
                            measurement.windowLosses.last ?? .nan, peak))
         return ExitStatus.success
     }
 
 default:
-    let rest = arguments.first == "layers" ? Array(arguments.dropFirst()) : arguments
-    runCommand(layersSpec, arguments: rest) { parsed in
+    runCommand(layersSpec, arguments: Array(arguments.dropFirst())) { parsed in
         let network = try network(parsed).makeNetwork(embeddingDimension: try parsed.int("--embedding-dim", min: 1),
                                                       backend: CPUBackend(gemmKernels: try kernels(parsed)))
         let batch = try parsed.int("--batch", min: 1)
@@ -93,7 +113,7 @@ default:
             printOutput(String(format: "%@\t%.3f\t%.3f", timing.name, timing.forwardSeconds * 1e3, timing.backwardSeconds * 1e3))
             total += timing.forwardSeconds + timing.backwardSeconds
         }
-        printOutput(String(format: "total\t%.3f ms per %d images on one thread (%.0f images/s)", total * 1e3, batch, Double(batch) / total))
+        printOutput(String(format: "total\t%.3f ms per %d images on one thread, layers only (%.0f images/s)", total * 1e3, batch, Double(batch) / total))
         return ExitStatus.success
     }
 }

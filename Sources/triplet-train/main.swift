@@ -52,7 +52,7 @@ let spec = CommandSpec(
 /// Options that decide the weights; on --resume they come from the checkpoint.
 let runOptions = ["--network", "--epochs", "--batch-size", "--margin", "--lr", "--schedule", "--warmup-epochs",
                   "--step-epochs", "--step-factor", "--weight-decay", "--momentum", "--embedding-dim",
-                  "--per-class", "--seed", "--negative-rule"]
+                  "--per-class", "--seed", "--negative-rule", "--parallelism", "--gemm"]
 
 runCommand(spec) { parsed in
     var configuration = TrainingConfiguration(trainPath: try parsed.requiredString("--train"),
@@ -108,15 +108,33 @@ runCommand(spec) { parsed in
         trainer = try Trainer(configuration: configuration)
     }
     let log = try parsed.string("--log").map { try TrainingLog(path: $0) }
+    // The command that continues this run: the options that are not stored in the
+    // checkpoint, as given, so that the resumed run writes the same files.
+    var resume = [CommandLine.arguments[0], "--resume", trainer.checkpointPath, "--train", configuration.trainPath]
+    for option in ["--test", "--out", "--threads", "--plot-every", "--log"] where parsed.has(option) {
+        resume += [option, parsed.string(option)!]
+    }
+    if parsed.flag("--fail-on-collapse") { resume.append("--fail-on-collapse") }
+    let resumeCommand = resume.map(shellQuoted).joined(separator: " ")
+
     let signals = StopSignalMonitor()
     trainer.stopRequested = { signals.receivedSignal != nil }
+    let checkpointPath = trainer.checkpointPath
+    signals.beforeQuitting = {
+        if FileManager.default.fileExists(atPath: checkpointPath) {
+            printError("triplet-train: quit at once; resume from the last checkpoint written with: \(resumeCommand)")
+        } else {
+            printError("triplet-train: quit before the first checkpoint; nothing to resume")
+        }
+    }
 
     let start = trainer.progress.completedSteps
     printError("triplet-train: \(configuration.network.rawValue), \(trainer.network.parameterCount) parameters, "
                + "\(trainer.stepsPerEpoch) steps/epoch x \(configuration.epochs) epochs, batch \(configuration.batchTriplets) triplets, "
                + "margin \(configuration.margin), lr \(configuration.learningRate) (\(configuration.schedule)), "
                + "weight decay \(configuration.weightDecay), momentum \(configuration.momentum), "
-               + "seed \(configuration.seed), threads \(configuration.threads)"
+               + "seed \(configuration.seed), threads \(trainer.threadsInUse) (\(configuration.parallelism.rawValue)), "
+               + "products on \(trainer.matrixKernel)"
                + (start > 0 ? ", resuming at step \(start) of \(trainer.totalSteps)" : ""))
 
     func writeEmbeddings() throws {
@@ -162,14 +180,7 @@ runCommand(spec) { parsed in
 
     if case .stopped(let steps) = outcome, let signalNumber = signals.receivedSignal {
         printError("triplet-train: stopped by \(StopSignalMonitor.name(of: signalNumber)) after step \(steps) of \(trainer.totalSteps); checkpoint written to \(trainer.checkpointPath)")
-        // The options that are not stored in the checkpoint, as given, so the resumed run
-        // writes the same files.
-        var resume = [CommandLine.arguments[0], "--resume", trainer.checkpointPath, "--train", configuration.trainPath]
-        for option in ["--test", "--out", "--threads", "--parallelism", "--gemm", "--plot-every", "--log"] where parsed.has(option) {
-            resume += [option, parsed.string(option)!]
-        }
-        if parsed.flag("--fail-on-collapse") { resume.append("--fail-on-collapse") }
-        printError("Resume with: " + resume.map(shellQuoted).joined(separator: " "))
+        printError("Resume with: " + resumeCommand)
         return StopSignalMonitor.exitStatus(for: signalNumber)
     }
 

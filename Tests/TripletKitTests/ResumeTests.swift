@@ -115,6 +115,30 @@ import Testing
         #expect(resumed.standardError.contains("this one is 200 images"))
     }
 
+    @Test func runSettingsKeepKernelsAndParallelism() throws {
+        var configuration = TrainingConfiguration(trainPath: "t", testPath: nil, outputDirectory: "o")
+        configuration.gemmKernels = .openblas
+        configuration.parallelism = .blas
+        var restored = TrainingConfiguration(trainPath: "t", testPath: nil, outputDirectory: "o")
+        try restored.applyRunSettings(configuration.runSettings, path: "c")
+        #expect(restored.gemmKernels == .openblas)
+        #expect(restored.parallelism == .blas)
+
+        // Checkpoints written before these settings were stored ran with the defaults.
+        var older = configuration.runSettings
+        older["gemm"] = nil
+        older["parallelism"] = nil
+        try restored.applyRunSettings(older, path: "c")
+        #expect(restored.gemmKernels == .auto)
+        #expect(restored.parallelism == .shards)
+    }
+
+    @Test func resumeRejectsKernelOption() throws {
+        let run = try Tools.run("triplet-train", ["--resume", "x.safetensors", "--train", "t", "--out", "o", "--gemm", "openblas"])
+        #expect(run.status == 64)
+        #expect(run.standardError.contains("'--gemm' cannot be combined with '--resume'"))
+    }
+
     @Test func resumeRejectsRunOptions() throws {
         let run = try Tools.run("triplet-train", ["--resume", "x.safetensors", "--train", "t", "--out", "o", "--lr", "0.1"])
         #expect(run.status == 64)

@@ -60,6 +60,21 @@ import Testing
         #expect(folder.contents == ["train-images-idx3-ubyte"])
     }
 
+    @Test func benchHelpNamesBothSubcommands() throws {
+        let help = try Tools.run("triplet-bench", ["--help"])
+        #expect(help.status == 0)
+        #expect(help.standardOutput.contains("triplet-bench layers"))
+        #expect(help.standardOutput.contains("triplet-bench train <train>"))
+
+        let missing = try Tools.run("triplet-bench", [])
+        #expect(missing.status == 64)
+        #expect(missing.standardError.contains("missing subcommand: expected 'layers' or 'train'"))
+
+        let unknown = try Tools.run("triplet-bench", ["--network", "convnet"])
+        #expect(unknown.status == 64)
+        #expect(unknown.standardError.contains("unknown subcommand '--network'"))
+    }
+
     @Test func helpListsEveryOptionWithDefaults() throws {
         for tool in ["mnist-prep", "triplet-sample", "triplet-train", "triplet-plot"] {
             let run = try Tools.run(tool, ["--help"])

@@ -42,7 +42,6 @@ public enum LayerProfile {
                 }
             }
         }
-        func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
         return network.layers.indices.map {
             LayerTiming(name: network.layers[$0].name, forwardSeconds: median(forward[$0]), backwardSeconds: median(backward[$0]))
         }

@@ -8,6 +8,8 @@ public final class StopSignalMonitor: @unchecked Sendable {
     private let lock = NSLock()
     private var received: Int32?
     private var sources: [DispatchSourceSignal] = []
+    /// Runs on the second signal, just before the process ends, to say what is left on disk.
+    public var beforeQuitting: (() -> Void)?
 
     /// Starts watching SIGINT and SIGTERM; their default action (ending the process) is
     /// replaced until the monitor is released.
@@ -36,6 +38,7 @@ public final class StopSignalMonitor: @unchecked Sendable {
             // A second signal means the user will not wait. The last checkpoint on disk is
             // whole, since checkpoints are renamed into place, and a partial one is removed.
             TemporaryFiles.removeAll()
+            beforeQuitting?()
             _exit(Self.exitStatus(for: signalNumber))
         }
     }

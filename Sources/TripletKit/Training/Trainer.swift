@@ -34,6 +34,8 @@ public final class Trainer {
 
     public let configuration: TrainingConfiguration
     public let network: Network
+    /// The kernel the products run on: "avx512" (TripletKit's) or "openblas".
+    public let matrixKernel: String
     public let train: PackedDataset
     public let test: PackedDataset?
     public internal(set) var optimizer: SGD
@@ -58,9 +60,9 @@ public final class Trainer {
         self.configuration = configuration
         train = try PackedDataset.openVerified(path: configuration.trainPath)
         test = try configuration.testPath.map { try PackedDataset.openVerified(path: $0) }
-        let kernels = configuration.parallelism == .blas ? .openblas : configuration.gemmKernels
-        network = configuration.network.makeNetwork(embeddingDimension: configuration.embeddingDimension,
-                                                    backend: CPUBackend(gemmKernels: kernels))
+        let backend = CPUBackend(gemmKernels: configuration.parallelism == .blas ? .openblas : configuration.gemmKernels)
+        network = configuration.network.makeNetwork(embeddingDimension: configuration.embeddingDimension, backend: backend)
+        matrixKernel = backend.supportsGatheredGemm ? "avx512" : "openblas"
 
         for dataset in [train] + (test.map { [$0] } ?? []) {
             let shape = TensorShape(channels: dataset.channels, height: dataset.height, width: dataset.width)
@@ -111,6 +113,10 @@ public final class Trainer {
     }
 
     public var stepsPerEpoch: Int { configuration.stepsPerEpoch(trainingCount: trainingCount) }
+    /// Threads a step keeps busy: one per shard at most with `shards`, all with `blas`.
+    public var threadsInUse: Int {
+        configuration.parallelism == .shards ? min(max(configuration.threads, 1), workspaces.count) : max(configuration.threads, 1)
+    }
     public var totalSteps: Int { stepsPerEpoch * configuration.epochs }
     public var completedEpochs: Int { progress.completedSteps / stepsPerEpoch }
     var elapsedInThisProcess: Double { Date().timeIntervalSince(processStart) }

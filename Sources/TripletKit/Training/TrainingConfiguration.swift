@@ -61,6 +61,10 @@ public struct TrainingConfiguration: Sendable {
             "per_class": perClass.map(String.init) ?? "all",
             "seed": String(seed),
             "negative_rule": negativeRule.rawValue,
+            // These two change only the last bits, but a resumed run must keep them to end
+            // with the same weights.
+            "parallelism": parallelism.rawValue,
+            "gemm": gemmKernels.rawValue,
         ]
     }
 
@@ -89,6 +93,11 @@ public struct TrainingConfiguration: Sendable {
         guard perClassText == "all" || Int(perClassText) != nil else { throw invalid("per_class") }
         guard let seed = UInt64(try value("seed")) else { throw invalid("seed") }
         guard let rule = NegativeClassRule(rawValue: try value("negative_rule")) else { throw invalid("negative_rule") }
+        // Checkpoints written before these keys existed ran with the defaults.
+        guard let parallelism = Parallelism(rawValue: metadata["parallelism"] ?? Parallelism.shards.rawValue) else {
+            throw invalid("parallelism")
+        }
+        guard let kernels = GemmKernels(rawValue: metadata["gemm"] ?? GemmKernels.auto.rawValue) else { throw invalid("gemm") }
 
         network = preset
         embeddingDimension = embedding
@@ -102,6 +111,8 @@ public struct TrainingConfiguration: Sendable {
         perClass = Int(perClassText)
         self.seed = seed
         negativeRule = rule
+        self.parallelism = parallelism
+        gemmKernels = kernels
     }
 }
 
