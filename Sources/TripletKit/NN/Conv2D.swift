@@ -11,6 +11,8 @@
 // which forward fills and the weight gradient reuses, and the column gradient goes
 // through scratch and is scattered back by col2im.
 
+import Foundation
+
 public struct Conv2D: Layer {
     public let name: String
     public let inputShape: TensorShape
@@ -18,6 +20,9 @@ public struct Conv2D: Layer {
     public let kernelSize: Int
     public let stride: Int
     public let padding: Int
+    /// The offset tables of the last batch size, shared by copies of the layer, so that
+    /// forward and backward do not build them again on every step.
+    private let offsetsCache = ColumnOffsetsCache()
 
     public init(name: String, input: TensorShape, outputChannels: Int, kernelSize: Int,
                 stride: Int = 1, padding: Int = 0) {
@@ -57,7 +62,7 @@ public struct Conv2D: Layer {
 
         // output (K, N·P·Q) = weight (K, C·R·S) × columns (C·R·S, N·P·Q)
         if readsColumnsInPlace(b.backend) {
-            let offsets = ColumnOffsets(self, batch: b.batch)
+            let offsets = offsetsCache.offsets(for: self, batch: b.batch)
             b.backend.gatheredGemm(m: outputChannels, n: columns, k: patchSize,
                                    a: weight, aRowStride: patchSize, aColumnStride: 1,
                                    b: UnsafeBufferPointer(start: b.input, count: inputShape.elementCount * b.batch),
@@ -81,7 +86,7 @@ public struct Conv2D: Layer {
         let biasGradient = b.parameterGradients + outputChannels * patchSize
 
         // dWeight (K, C·R·S) += dOutput (K, N·P·Q) × columnsᵀ
-        let offsets = readsColumnsInPlace(b.backend) ? ColumnOffsets(self, batch: b.batch) : nil
+        let offsets = readsColumnsInPlace(b.backend) ? offsetsCache.offsets(for: self, batch: b.batch) : nil
         if let offsets {
             b.backend.gatheredGemm(m: outputChannels, n: patchSize, k: columns,
                                    a: b.outputGradient, aRowStride: columns, aColumnStride: 1,
@@ -173,6 +178,22 @@ public struct Conv2D: Layer {
             outputColumns = (0..<columns).map { Int32($0) }
             weightRows = (0..<layer.outputChannels).map { Int32($0 * layer.patchSize) }
             weightColumns = (0..<layer.patchSize).map { Int32($0) }
+        }
+    }
+
+    /// The tables of one batch size at a time. Training repeats one size, and evaluation
+    /// changes it only for its last, smaller batch, so one entry is enough.
+    final class ColumnOffsetsCache: @unchecked Sendable {
+        private let lock = NSLock()
+        private var cached: (batch: Int, offsets: ColumnOffsets)?
+
+        func offsets(for layer: Conv2D, batch: Int) -> ColumnOffsets {
+            lock.lock()
+            defer { lock.unlock() }
+            if let cached, cached.batch == batch { return cached.offsets }
+            let offsets = ColumnOffsets(layer, batch: batch)
+            cached = (batch, offsets)
+            return offsets
         }
     }
 
