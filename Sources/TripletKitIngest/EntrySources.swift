@@ -57,9 +57,13 @@ enum ImageSource {
     func makeReaders(count: Int) throws -> [EntryReader] {
         switch self {
         case .zip(let path, let file, let entries, let listing):
+            precondition(count >= 1, "at least one reader")
             let opened = UnsafeMutableBufferPointer<Result<ZipArchive, Error>?>.allocate(capacity: count)
             opened.initialize(repeating: nil)
-            defer { opened.deallocate() }
+            defer {
+                _ = opened.deinitialize()
+                opened.deallocate()
+            }
             DispatchQueue.concurrentPerform(iterations: count - 1) { i in
                 opened[i + 1] = Result { try ZipArchive(file: file, name: path) }
             }

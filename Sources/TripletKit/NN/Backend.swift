@@ -32,7 +32,8 @@ public protocol ComputeBackend: Sendable {
     /// memory and call `gemm`.
     var supportsGatheredGemm: Bool { get }
     /// Matrix product C = bias + A · B, or C += bias + A · B when `accumulate` is true, for
-    /// m×k A, k×n B and m×n C; `rowBias`, when given, contains one value for each row of C. A(i, l) is a[i · aRowStride + l · aColumnStride], B(l, j) is
+    /// m×k A, k×n B and m×n C. `rowBias`, when given, contains one value for each row of C.
+    /// A(i, l) is a[i · aRowStride + l · aColumnStride], B(l, j) is
     /// b[bRowOffsets[l] + bColumnOffsets[j]] and C(i, j) is c[cRowOffsets[i] + cColumnOffsets[j]].
     /// With these tables a convolution reads its column matrix straight from its input. It
     /// also adds its column gradient straight onto the input gradient, because when
