@@ -118,6 +118,8 @@ import Testing
         let run = try Tools.run("triplet-train", ["--train", train, "--test", test, "--out", folder.file("blas"),
                                                   "--epochs", "2", "--lr", "0.05", "--parallelism", "blas"])
         #expect(run.status == 0, "\(run.standardError)")
+        // The start-up line names the threads in use and the kernel: blas always runs OpenBLAS.
+        #expect(run.standardError.contains("threads 2 (blas), products on openblas"))
         let losses = run.standardError.split(separator: "\n").filter { $0.hasPrefix("epoch ") }.compactMap { line in
             line.split(separator: " ", omittingEmptySubsequences: true).firstIndex(of: "loss").flatMap { index in
                 Double(line.split(separator: " ", omittingEmptySubsequences: true)[index + 1])
